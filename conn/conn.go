@@ -1,0 +1,696 @@
+package conn
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/pool"
+)
+
+// Defaults used when a Config field is zero.
+const (
+	DefaultReadBufferSize  = 4096
+	DefaultWriteBufferSize = 4096
+	// DefaultMaxMessageSize lets a 16 MiB message through (the Autobahn
+	// testsuite's largest) with room to spare, and bounds what one peer can
+	// make a connection hold.
+	DefaultMaxMessageSize = 32 << 20
+	// DefaultCloseFlushTimeout bounds how long Close waits to flush.
+	DefaultCloseFlushTimeout = 2 * time.Second
+)
+
+// Errors returned by Conn.
+var (
+	// ErrCloseSent is returned by WriteFrame for a data frame once a close
+	// frame has been written: RFC 6455 §5.5.1 forbids data after it.
+	ErrCloseSent = errors.New("websocket: close frame already sent")
+	// ErrNotConnected is returned when a Conn is used before Open.
+	ErrNotConnected = errors.New("websocket: connection not open")
+)
+
+// Config configures a Conn. The zero value (or a nil *Config) gives the
+// defaults documented on each field.
+type Config struct {
+	// ReadBufferSize is the size of the read buffer. Frames and payload
+	// bytes that arrive together are parsed from it without a system call
+	// each. Default 4096. Larger values help large messages a little and
+	// cost memory on every connection.
+	ReadBufferSize int
+
+	// WriteBufferSize is the size of the pooled buffer that frames are
+	// encoded into before one write. It is only held while writing.
+	// Default 4096.
+	WriteBufferSize int
+
+	// MaxFrameSize is the largest frame payload accepted; a larger frame
+	// fails the connection with 1009 before its payload is read. Default:
+	// MaxMessageSize. Negative: no limit (not recommended).
+	MaxFrameSize int64
+
+	// MaxMessageSize is the largest sum of frame payloads in one data
+	// message; past it the connection fails with 1009 before the
+	// offending payload is read. Default DefaultMaxMessageSize (32 MiB).
+	// Negative: no limit (not recommended: a peer can then make the
+	// application buffer without bound).
+	MaxMessageSize int64
+
+	// AllowedRsv is the set of RSV bits (frame.Rsv1 ...) a negotiated
+	// extension allows on the first frame of a data message. Default none.
+	AllowedRsv uint8
+
+	// WriteTimeout bounds each write system call; a write that takes
+	// longer fails the connection. Default 0: no bound beyond the
+	// deadlines set with SetWriteDeadline.
+	WriteTimeout time.Duration
+
+	// OnStateChange, if set, is called after every state change, from the
+	// goroutine that caused it. It must not block.
+	OnStateChange func(c *Conn, from, to State)
+
+	// OnClose, if set, is called once when the connection reaches Closed,
+	// with the first error that ended it (nil for a clean Close).
+	OnClose func(c *Conn, err error)
+}
+
+func (cfg *Config) readBufferSize() int {
+	if cfg == nil || cfg.ReadBufferSize <= 0 {
+		return DefaultReadBufferSize
+	}
+	return cfg.ReadBufferSize
+}
+
+func (cfg *Config) writeBufferSize() int {
+	if cfg == nil || cfg.WriteBufferSize <= 0 {
+		return DefaultWriteBufferSize
+	}
+	return cfg.WriteBufferSize
+}
+
+func limit(v, def int64) int64 {
+	switch {
+	case v < 0:
+		return 0 // the decoder's "no limit"
+	case v == 0:
+		return def
+	}
+	return v
+}
+
+// Conn is a WebSocket connection at the frame level.
+//
+// One goroutine at a time may read (NextFrame, Read, ReadFrame). Any number of
+// goroutines may write (WriteFrame, Flush, Close, Abort) at once: frames are
+// written whole, in the order their writers acquired the write lock.
+type Conn struct {
+	nc   net.Conn
+	role Role
+	cfg  Config
+
+	state atomic.Int32
+	since time.Time
+
+	// Read side, owned by the reader.
+	dec  frame.Decoder
+	rbuf []byte
+	r, w int
+	rerr error // sticky read error
+
+	// Write side, guarded by wmu.
+	wmu      sync.Mutex
+	waiting  atomic.Int32 // writers waiting for wmu, for coalescing
+	wbuf     *pool.Buffer // held only while a batch is being written
+	werr     error        // sticky write error
+	corked   bool
+	sentClose bool
+	keys     [64]byte // random bytes for mask keys, refilled in batches
+	keyPos   int
+	iov      net.Buffers
+	iovArr   [2][]byte
+
+	closeOnce sync.Once
+	closeErr  atomic.Pointer[error] // the first error that ended the connection
+
+	stats counters
+}
+
+type counters struct {
+	bytesIn, bytesOut       atomic.Uint64
+	framesIn, framesOut     atomic.Uint64
+	messagesIn, messagesOut atomic.Uint64
+}
+
+// Stats is a snapshot of a connection's counters.
+type Stats struct {
+	BytesIn     uint64 // bytes read from the socket
+	BytesOut    uint64 // bytes written to the socket
+	FramesIn    uint64 // frame headers read
+	FramesOut   uint64 // frames written
+	MessagesIn  uint64 // final frames of data messages read
+	MessagesOut uint64 // final frames of data messages written
+	// Since is when the connection opened; Uptime is the time since.
+	Since  time.Time
+	Uptime time.Duration
+}
+
+// New returns a Conn over nc in state Connecting: the caller runs the opening
+// handshake on nc, then calls Open (or Abort when the handshake fails). cfg
+// may be nil.
+func New(nc net.Conn, role Role, cfg *Config) *Conn {
+	c := &Conn{nc: nc, role: role}
+	if cfg != nil {
+		c.cfg = *cfg
+	}
+	maxMsg := limit(c.cfg.MaxMessageSize, DefaultMaxMessageSize)
+	maxFrame := limit(c.cfg.MaxFrameSize, maxMsg)
+	if maxMsg > 0 && (maxFrame == 0 || maxFrame > maxMsg) {
+		maxFrame = maxMsg
+	}
+	c.dec = frame.Decoder{
+		ExpectMasked:   role == Server,
+		AllowedRsv:     c.cfg.AllowedRsv,
+		MaxFrameSize:   maxFrame,
+		MaxMessageSize: maxMsg,
+	}
+	c.keyPos = len(c.keys)
+	c.transition(Disconnected, Connecting)
+	return c
+}
+
+// Open moves a Conn from Connecting to Connected. buffered holds the bytes
+// that the handshake read past its end (they belong to the frame stream); it
+// is copied.
+func (c *Conn) Open(buffered []byte) error {
+	size := max(c.cfg.readBufferSize(), len(buffered))
+	c.rbuf = make([]byte, size)
+	c.w = copy(c.rbuf, buffered)
+	c.since = time.Now()
+	if !c.transition(Connecting, Connected) {
+		return ErrNotConnected
+	}
+	return nil
+}
+
+// Role returns the connection's role.
+func (c *Conn) Role() Role { return c.role }
+
+// State returns the current state.
+func (c *Conn) State() State { return State(c.state.Load()) }
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// SetReadDeadline sets the deadline for reads. A read that times out
+// returns an error for which os.IsTimeout holds and leaves the connection
+// usable: the next read continues where this one stopped.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the deadline for writes. A write that times out
+// fails the connection, since part of a frame may have been sent.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }
+
+// Stats returns a snapshot of the connection's counters. It may be called
+// at any time from any goroutine.
+func (c *Conn) Stats() Stats {
+	s := Stats{
+		BytesIn:     c.stats.bytesIn.Load(),
+		BytesOut:    c.stats.bytesOut.Load(),
+		FramesIn:    c.stats.framesIn.Load(),
+		FramesOut:   c.stats.framesOut.Load(),
+		MessagesIn:  c.stats.messagesIn.Load(),
+		MessagesOut: c.stats.messagesOut.Load(),
+		Since:       c.since,
+	}
+	if !c.since.IsZero() {
+		s.Uptime = time.Since(c.since)
+	}
+	return s
+}
+
+// Err returns the error that ended the connection, or nil while it is open
+// or if it was closed cleanly.
+func (c *Conn) Err() error {
+	if p := c.closeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// transition moves the state from one of the given states to to. It returns
+// false if the current state is not from.
+func (c *Conn) transition(from, to State) bool {
+	if !CanTransition(from, to) || !c.state.CompareAndSwap(int32(from), int32(to)) {
+		return false
+	}
+	if f := c.cfg.OnStateChange; f != nil {
+		f(c, from, to)
+	}
+	return true
+}
+
+// toClosing moves Connected to Closing; other states are left alone.
+func (c *Conn) toClosing() { c.transition(Connected, Closing) }
+
+// isTimeout reports whether err is a deadline error, after which a read may
+// be retried.
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+// NextFrame returns the header of the next frame, checked against the
+// framing rules and limits (errors are *frame.ProtocolError carrying the
+// close code to send). Any payload of the previous frame that was not read is
+// discarded first. Control frames come back like any other frame; the caller
+// handles them.
+func (c *Conn) NextFrame() (frame.Header, error) {
+	if c.rerr != nil {
+		return frame.Header{}, c.rerr
+	}
+	if c.rbuf == nil {
+		return frame.Header{}, ErrNotConnected
+	}
+	for c.dec.Remaining() > 0 {
+		if c.r == c.w {
+			if err := c.fill(); err != nil {
+				return frame.Header{}, err
+			}
+		}
+		n := int(min(c.dec.Remaining(), int64(c.w-c.r)))
+		c.dec.Payload(c.rbuf[c.r : c.r+n])
+		c.r += n
+	}
+	for {
+		if c.r < c.w {
+			n, done, err := c.dec.ParseHeader(c.rbuf[c.r:c.w])
+			c.r += n
+			if err != nil {
+				c.rerr = err
+				return frame.Header{}, err
+			}
+			if done {
+				h := c.dec.Header()
+				c.stats.framesIn.Add(1)
+				if h.Fin && h.Opcode.IsData() {
+					c.stats.messagesIn.Add(1)
+				}
+				if h.Opcode == frame.OpClose {
+					c.toClosing()
+				}
+				return h, nil
+			}
+		}
+		if err := c.fill(); err != nil {
+			return frame.Header{}, err
+		}
+	}
+}
+
+// Remaining returns the payload bytes of the current frame not read yet.
+func (c *Conn) Remaining() int64 { return c.dec.Remaining() }
+
+// Read reads payload bytes of the current frame into p, unmasked. It returns
+// io.EOF once the frame's payload is exhausted; NextFrame moves on.
+func (c *Conn) Read(p []byte) (int, error) {
+	rem := c.dec.Remaining()
+	if rem == 0 {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if int64(len(p)) > rem {
+		p = p[:rem]
+	}
+	if c.r == c.w {
+		if c.rerr != nil {
+			return 0, c.rerr
+		}
+		if len(p) >= len(c.rbuf) {
+			// Large read: straight into the caller's buffer.
+			n, err := c.nc.Read(p)
+			if n > 0 {
+				c.stats.bytesIn.Add(uint64(n))
+				c.dec.Payload(p[:n])
+				return n, nil
+			}
+			return 0, c.readErr(err)
+		}
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.rbuf[c.r:c.w])
+	c.r += n
+	c.dec.Payload(p[:n])
+	return n, nil
+}
+
+// ReadPayload reads the whole remaining payload of the current frame,
+// appending it to dst, growing dst as bytes arrive (never by more than twice
+// what has arrived). Use it for control frames and small frames.
+func (c *Conn) ReadPayload(dst []byte) ([]byte, error) {
+	for c.dec.Remaining() > 0 {
+		if len(dst) == cap(dst) {
+			grow := int(min(c.dec.Remaining(), int64(max(512, cap(dst)))))
+			dst = append(dst, make([]byte, grow)...)[:len(dst)]
+		}
+		n, err := c.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+// fill reads more bytes into the read buffer. It is called only when every
+// buffered byte has been consumed by the decoder or handed out, or when a
+// partial frame sits at the end of the buffer.
+func (c *Conn) fill() error {
+	if c.rerr != nil {
+		return c.rerr
+	}
+	if c.r == c.w {
+		c.r, c.w = 0, 0
+	} else if c.w == len(c.rbuf) {
+		c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
+		c.r = 0
+	}
+	n, err := c.nc.Read(c.rbuf[c.w:])
+	if n > 0 {
+		c.w += n
+		c.stats.bytesIn.Add(uint64(n))
+		return nil
+	}
+	return c.readErr(err)
+}
+
+// readErr classifies a read error: timeouts are returned and forgotten,
+// anything else ends the read side for good.
+func (c *Conn) readErr(err error) error {
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	if isTimeout(err) {
+		return err
+	}
+	if err == io.EOF && (c.dec.Remaining() > 0 || c.dec.Partial()) {
+		err = io.ErrUnexpectedEOF
+	}
+	c.rerr = err
+	return err
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+// WriteFrame writes one frame: fin, the RSV bits rsv, opcode op and
+// payload, masked if this is a client. It is safe to call from many
+// goroutines. When other writers are waiting, the frame is left in the
+// write buffer and the last of them writes the batch in one system call; a
+// nil error then means the frame was accepted into a batch, and a failure of
+// that batch shows up as the sticky error of every later call.
+//
+// Control frames must have payloads of at most 125 bytes and fin set. After
+// a close frame has been written, only control frames other than close are
+// refused too: data frames get ErrCloseSent.
+func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) error {
+	if op.IsControl() && (len(payload) > frame.MaxControlPayload || !fin) {
+		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
+	}
+	c.waiting.Add(1)
+	c.wmu.Lock()
+	last := c.waiting.Add(-1) == 0
+	err := c.writeLocked(op, fin, rsv, payload)
+	if err == nil && last && !c.corked {
+		err = c.flushLocked()
+	}
+	c.wmu.Unlock()
+	return err
+}
+
+// Cork holds frames in the write buffer until Uncork (or a full buffer), so
+// that replies produced while handling a batch of incoming frames leave in
+// one system call.
+func (c *Conn) Cork() {
+	c.wmu.Lock()
+	c.corked = true
+	c.wmu.Unlock()
+}
+
+// Uncork ends Cork and writes whatever is buffered.
+func (c *Conn) Uncork() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.corked = false
+	return c.flushLocked()
+}
+
+// Flush writes whatever is buffered, even while corked.
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.flushLocked()
+}
+
+// Buffered reports whether bytes are waiting in the read buffer, that is
+// whether the next NextFrame may complete without a system call.
+func (c *Conn) Buffered() int { return c.w - c.r }
+
+// maxCoalesce is the largest frame that is copied into the write buffer;
+// larger unmasked frames go out with writev, larger masked ones are masked
+// through the buffer in chunks.
+const maxCoalesce = 64 << 10
+
+// buffer makes sure a write buffer is held, big enough for need bytes when
+// need is small enough to coalesce.
+func (c *Conn) buffer(need int) []byte {
+	if c.wbuf == nil {
+		size := c.cfg.writeBufferSize()
+		if need <= maxCoalesce {
+			size = max(size, need)
+		}
+		c.wbuf = pool.GetBuffer(size)
+	}
+	return c.wbuf.B
+}
+
+func (c *Conn) writeLocked(op frame.Opcode, fin bool, rsv uint8, payload []byte) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if c.rbuf == nil {
+		return ErrNotConnected
+	}
+	if c.sentClose {
+		return ErrCloseSent
+	}
+	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
+	if c.role == Client {
+		h.Masked = true
+		h.Mask = c.maskKey()
+	}
+	need := h.Size() + len(payload)
+	b := c.buffer(need)
+	if len(b)+need > cap(b) && len(b) > 0 && (c.role == Client || len(b)+h.Size() > cap(b)) {
+		// Make room: a masked frame is copied through the buffer, and an
+		// unmasked one needs at least room for its header.
+		if err := c.flushLocked(); err != nil {
+			return err
+		}
+		b = c.buffer(need)
+	}
+	switch {
+	case len(b)+need <= cap(b):
+		b = frame.AppendHeader(b, h)
+		start := len(b)
+		b = append(b, payload...)
+		if h.Masked {
+			frame.Mask(h.Mask, 0, b[start:])
+		}
+		c.wbuf.B = b
+	case !h.Masked:
+		// Large unmasked frame: what is buffered, the header and the
+		// payload in one writev, without copying the payload.
+		b = frame.AppendHeader(b, h)
+		c.iovArr[0], c.iovArr[1] = b, payload
+		c.iov = c.iovArr[:]
+		_, err := c.writeTo(&c.iov)
+		c.iovArr[0], c.iovArr[1] = nil, nil
+		c.wbuf.B = b[:0]
+		if err != nil {
+			return err
+		}
+	default:
+		// Large masked frame (the buffer is empty here): mask it through
+		// the buffer, one buffer-full at a time.
+		b = frame.AppendHeader(b, h)
+		pos := 0
+		for len(payload) > 0 {
+			n := min(cap(b)-len(b), len(payload))
+			start := len(b)
+			b = append(b, payload[:n]...)
+			pos = frame.Mask(h.Mask, pos, b[start:])
+			payload = payload[n:]
+			if len(b) == cap(b) && len(payload) > 0 {
+				c.wbuf.B = b
+				if err := c.writeBuffered(); err != nil {
+					return err
+				}
+				b = c.wbuf.B
+			}
+		}
+		c.wbuf.B = b
+	}
+	c.stats.framesOut.Add(1)
+	if fin && op.IsData() {
+		c.stats.messagesOut.Add(1)
+	}
+	if op == frame.OpClose {
+		c.sentClose = true
+		c.toClosing()
+	}
+	return nil
+}
+
+// writeTo writes bufs to the socket, bounded by WriteTimeout.
+func (c *Conn) writeTo(bufs *net.Buffers) (int64, error) {
+	if c.cfg.WriteTimeout > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	}
+	n, err := bufs.WriteTo(c.nc)
+	c.stats.bytesOut.Add(uint64(n))
+	if err != nil {
+		c.werr = err
+	}
+	return n, err
+}
+
+// writeBuffered writes the buffered frames and keeps the buffer, emptied.
+func (c *Conn) writeBuffered() error {
+	if c.werr != nil {
+		return c.werr
+	}
+	b := c.wbuf
+	if b == nil || len(b.B) == 0 {
+		return nil
+	}
+	if c.cfg.WriteTimeout > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	}
+	n, err := c.nc.Write(b.B)
+	c.stats.bytesOut.Add(uint64(n))
+	b.B = b.B[:0]
+	if err != nil {
+		c.werr = err
+	}
+	return err
+}
+
+// flushLocked writes the buffered frames and returns the buffer to its
+// pool, so that an idle connection holds no write buffer.
+func (c *Conn) flushLocked() error {
+	err := c.writeBuffered()
+	if c.wbuf != nil {
+		pool.PutBuffer(c.wbuf)
+		c.wbuf = nil
+	}
+	return err
+}
+
+// maskKey returns a fresh random mask key. Keys come from crypto/rand in
+// batches of 16 to keep the cost off each frame.
+func (c *Conn) maskKey() [4]byte {
+	if c.keyPos+4 > len(c.keys) {
+		rand.Read(c.keys[:])
+		c.keyPos = 0
+	}
+	var k [4]byte
+	copy(k[:], c.keys[c.keyPos:])
+	c.keyPos += 4
+	return k
+}
+
+// ---------------------------------------------------------------------------
+// Closing
+
+// Close flushes buffered frames (waiting at most DefaultCloseFlushTimeout
+// for a blocked write) and closes the socket. It does not run the WebSocket
+// close handshake: package session does. It is safe to call more than once
+// and from any goroutine.
+func (c *Conn) Close() error {
+	if c.State() == Closed {
+		return nil
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(DefaultCloseFlushTimeout))
+	c.wmu.Lock()
+	c.flushLocked()
+	if c.werr == nil {
+		c.werr = net.ErrClosed
+	}
+	c.wmu.Unlock()
+	return c.finish(nil, false)
+}
+
+// Abort closes the socket at once, discarding buffered frames; a TCP peer
+// sees a reset. err, if not nil, is recorded as the reason the connection
+// ended (see Err and Config.OnClose).
+func (c *Conn) Abort(err error) error {
+	return c.finish(err, true)
+}
+
+// CloseWithError is Close that records err as the reason the connection
+// ended.
+func (c *Conn) CloseWithError(err error) error {
+	if err != nil {
+		c.closeErr.CompareAndSwap(nil, &err)
+	}
+	return c.Close()
+}
+
+func (c *Conn) finish(err error, abort bool) error {
+	if err != nil {
+		c.closeErr.CompareAndSwap(nil, &err)
+	}
+	var cerr error
+	c.closeOnce.Do(func() {
+		if abort {
+			if tc, ok := c.nc.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+		}
+		cerr = c.nc.Close()
+		for {
+			s := c.State()
+			if s == Closed || c.state.CompareAndSwap(int32(s), int32(Closed)) {
+				if s != Closed && c.cfg.OnStateChange != nil {
+					c.cfg.OnStateChange(c, s, Closed)
+				}
+				break
+			}
+		}
+		if c.cfg.OnClose != nil {
+			c.cfg.OnClose(c, c.Err())
+		}
+	})
+	return cerr
+}

@@ -1,0 +1,928 @@
+package session
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/utf8"
+)
+
+// MessageType is the type of a data message.
+type MessageType uint8
+
+const (
+	// Text is a message of UTF-8 text.
+	Text MessageType = MessageType(frame.OpText)
+	// Binary is a message of bytes.
+	Binary MessageType = MessageType(frame.OpBinary)
+)
+
+// String returns "text" or "binary".
+func (t MessageType) String() string {
+	switch t {
+	case Text:
+		return "text"
+	case Binary:
+		return "binary"
+	}
+	return "messagetype(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Defaults used when an Options field is zero.
+const (
+	DefaultCloseTimeout = 5 * time.Second
+	DefaultFragmentSize = 1 << 20
+)
+
+// Errors returned by a Session.
+var (
+	// ErrPongTimeout ends a session whose peer did not answer a ping
+	// within Options.PongTimeout.
+	ErrPongTimeout = errors.New("websocket: pong timeout")
+	// ErrIdleTimeout ends a session that carried no data either way for
+	// Options.IdleTimeout.
+	ErrIdleTimeout = errors.New("websocket: idle timeout")
+	// ErrMessageType is returned for a message type other than Text or Binary.
+	ErrMessageType = errors.New("websocket: invalid message type")
+	// ErrWriterClosed is returned by a NextWriter stream used after Close.
+	ErrWriterClosed = errors.New("websocket: message writer closed")
+
+	errCloseTimeout = errors.New("websocket: close handshake timed out")
+)
+
+// CloseError reports how a session ended: the close code and reason the
+// peer sent (or, for Code 1006, that the connection dropped without a close
+// frame; Err then holds the cause). Use errors.As to get it.
+type CloseError struct {
+	Code   frame.StatusCode
+	Reason string
+	Err    error // the underlying cause for an abnormal closure
+}
+
+func (e *CloseError) Error() string {
+	s := "websocket: closed with " + e.Code.String()
+	if e.Reason != "" {
+		s += ": " + strconv.Quote(e.Reason)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying cause, if any.
+func (e *CloseError) Unwrap() error { return e.Err }
+
+// Options configures a Session. A nil *Options gives the defaults.
+type Options struct {
+	// FragmentSize is the largest frame payload a message is sent in;
+	// longer messages are split. Default 1 MiB. Smaller values let pings
+	// through sooner during long messages; each frame costs 2-14 bytes.
+	FragmentSize int
+
+	// PingInterval, if positive, sends a ping that often; the pong must
+	// arrive within PongTimeout or the session ends with ErrPongTimeout.
+	// Default 0: no heartbeat. The pong is only seen by an active reader
+	// (Serve or a ReadMessage loop).
+	PingInterval time.Duration
+
+	// PongTimeout is how long a ping may stay unanswered. Default
+	// PingInterval.
+	PongTimeout time.Duration
+
+	// IdleTimeout, if positive, closes the session (1000, "idle timeout")
+	// once no byte went either way for that long. Default 0: never.
+	IdleTimeout time.Duration
+
+	// CloseTimeout bounds the close handshake: how long Close waits for
+	// the peer's close frame, and a client for the server to close TCP.
+	// Default 5 s.
+	CloseTimeout time.Duration
+
+	// OnMessage receives each message in push style (Serve). data is
+	// valid only during the call.
+	OnMessage func(s *Session, typ MessageType, data []byte)
+
+	// OnPing and OnPong, if set, see the payload of each ping and pong
+	// received, during the read that found them. They must not block.
+	OnPing, OnPong func(s *Session, payload []byte)
+
+	// OnClose, if set, is called once when the session has ended, with a
+	// *CloseError (the peer's close code, or 1006 with the cause).
+	OnClose func(s *Session, err error)
+
+	// Subprotocol is the subprotocol the opening handshake agreed on,
+	// reported by Subprotocol. The handshake code sets it.
+	Subprotocol string
+}
+
+var lastID atomic.Uint64
+
+// Session is a WebSocket connection at the message level. See the package
+// documentation for the concurrency contract.
+type Session struct {
+	c    *conn.Conn
+	opts Options
+	id   uint64
+
+	// Read side, guarded by readMu.
+	readMu   sync.Mutex
+	inFrame  bool // a data frame's header was read, its payload is pending
+	fin      bool // that frame is the message's last
+	msgType  MessageType
+	utf8     utf8.Validator
+	partial  []byte // message bytes read before a cancelled read returned
+	ctrl     [frame.MaxControlPayload]byte
+	readErr  error // sticky: the session ended
+	streamOn bool  // a NextReader stream is open
+
+	// Write side: msgMu keeps whole messages together.
+	msgMu sync.Mutex
+
+	// Close handshake.
+	closeMu   sync.Mutex
+	closeSent bool
+	closeSentAt atomic.Int64 // unix nanos
+	result    error // *CloseError, set once
+	done      chan struct{}
+	closeOnce sync.Once
+
+	// Heartbeat, run from a timer.
+	hbMu       sync.Mutex
+	hbTimer    *time.Timer
+	hbStopped  bool
+	hbRunning  sync.WaitGroup
+	hbTick     time.Duration
+	pingSent   atomic.Int64 // unix nanos of the outstanding ping, 0 if none
+	pingData   atomic.Uint64
+	rtt        atomic.Int64
+	idleSince  time.Time
+	lastTraffc uint64
+
+	dataMu sync.Mutex
+	data   map[any]any
+}
+
+// New returns a Session over c, which must be open (conn.Connected). opts
+// may be nil.
+func New(c *conn.Conn, opts *Options) *Session {
+	s := &Session{c: c, id: lastID.Add(1), done: make(chan struct{})}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.CloseTimeout <= 0 {
+		s.opts.CloseTimeout = DefaultCloseTimeout
+	}
+	if s.opts.FragmentSize <= 0 {
+		s.opts.FragmentSize = DefaultFragmentSize
+	}
+	if s.opts.PingInterval > 0 && s.opts.PongTimeout <= 0 {
+		s.opts.PongTimeout = s.opts.PingInterval
+	}
+	s.startHeartbeat()
+	return s
+}
+
+// ID returns the session's identifier, unique within the process.
+func (s *Session) ID() uint64 { return s.id }
+
+// Conn returns the underlying connection (for its stats and addresses).
+func (s *Session) Conn() *conn.Conn { return s.c }
+
+// State returns the connection state: Connected, Closing or Closed.
+func (s *Session) State() conn.State { return s.c.State() }
+
+// Subprotocol returns the subprotocol agreed in the opening handshake, or "".
+func (s *Session) Subprotocol() string { return s.opts.Subprotocol }
+
+// RTT returns the round-trip time measured by the last ping answered, or 0.
+func (s *Session) RTT() time.Duration { return time.Duration(s.rtt.Load()) }
+
+// Done returns a channel closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns how the session ended (a *CloseError), or nil while it runs.
+func (s *Session) Err() error {
+	select {
+	case <-s.done:
+		return s.result
+	default:
+		return nil
+	}
+}
+
+// Set stores value under key in the session's user data.
+func (s *Session) Set(key, value any) {
+	s.dataMu.Lock()
+	if s.data == nil {
+		s.data = make(map[any]any)
+	}
+	s.data[key] = value
+	s.dataMu.Unlock()
+}
+
+// Get returns the value stored under key.
+func (s *Session) Get(key any) (any, bool) {
+	s.dataMu.Lock()
+	v, ok := s.data[key]
+	s.dataMu.Unlock()
+	return v, ok
+}
+
+// Delete removes key from the session's user data.
+func (s *Session) Delete(key any) {
+	s.dataMu.Lock()
+	delete(s.data, key)
+	s.dataMu.Unlock()
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+// ReadMessage reads the next whole message into a new slice.
+func (s *Session) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
+	return s.AppendMessage(ctx, nil)
+}
+
+// AppendMessage reads the next whole message and appends it to dst. With a
+// dst that has room, reading does not allocate.
+func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if s.readErr != nil {
+		return 0, dst, s.readErr
+	}
+	if s.streamOn {
+		return 0, dst, errors.New("websocket: AppendMessage while a NextReader stream is open")
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, dst, err
+	}
+	defer s.watchRead(ctx)()
+	base := len(dst)
+	dst = append(dst, s.partial...)
+	s.partial = s.partial[:0]
+	for {
+		if !s.inFrame {
+			if err := s.nextDataFrame(); err != nil {
+				return 0, s.stash(dst, base), s.readError(ctx, err)
+			}
+		}
+		for s.c.Remaining() > 0 {
+			if len(dst) == cap(dst) {
+				grow := int(min(s.c.Remaining(), int64(max(512, cap(dst)))))
+				dst = append(dst, make([]byte, grow)...)[:len(dst)]
+			}
+			n, err := s.c.Read(dst[len(dst):cap(dst)])
+			chunk := dst[len(dst) : len(dst)+n]
+			dst = dst[:len(dst)+n]
+			if s.msgType == Text && !s.utf8.Write(chunk) {
+				return 0, dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+			}
+			if err != nil && err != io.EOF {
+				return 0, s.stash(dst, base), s.readError(ctx, err)
+			}
+		}
+		s.inFrame = false
+		if s.fin {
+			if s.msgType == Text && !s.utf8.Complete() {
+				return 0, dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+			}
+			return s.msgType, dst, nil
+		}
+	}
+}
+
+// stash keeps the bytes of a message that a cancelled read had collected,
+// for the next read to continue with.
+func (s *Session) stash(dst []byte, base int) []byte {
+	if s.readErr == nil && len(dst) > base {
+		s.partial = append(s.partial[:0], dst[base:]...)
+	}
+	return dst[:base]
+}
+
+// nextDataFrame reads frame headers, handling control frames, until the
+// header of a data frame arrives; then it sets up the read state for it.
+func (s *Session) nextDataFrame() error {
+	for {
+		h, err := s.c.NextFrame()
+		if err != nil {
+			return err
+		}
+		if h.Opcode.IsControl() {
+			if err := s.control(h); err != nil {
+				return err
+			}
+			continue
+		}
+		if h.Opcode != frame.OpContinuation {
+			// The decoder has checked that no message was in progress.
+			s.msgType = MessageType(h.Opcode)
+			s.utf8.Reset()
+		}
+		s.inFrame = true
+		s.fin = h.Fin
+		return nil
+	}
+}
+
+// control handles a control frame whose header was just read.
+func (s *Session) control(h frame.Header) error {
+	p, err := s.c.ReadPayload(s.ctrl[:0])
+	if err != nil {
+		return err
+	}
+	switch h.Opcode {
+	case frame.OpPing:
+		if f := s.opts.OnPing; f != nil {
+			f(s, p)
+		}
+		// After our close frame no pong may follow; the error is moot.
+		if err := s.c.WriteFrame(frame.OpPong, true, 0, p); err != nil && !errors.Is(err, conn.ErrCloseSent) {
+			return err
+		}
+	case frame.OpPong:
+		s.gotPong(p)
+		if f := s.opts.OnPong; f != nil {
+			f(s, p)
+		}
+	case frame.OpClose:
+		return s.gotClose(p)
+	}
+	return nil
+}
+
+// gotClose runs our side of the close handshake after the peer's close
+// frame, and returns the *CloseError that ends the session.
+func (s *Session) gotClose(p []byte) error {
+	code, reason, err := frame.ParseClosePayload(p)
+	if err != nil {
+		return err // a *frame.ProtocolError: readError fails the session
+	}
+	// Echo the peer's code; an empty close gets an empty close back.
+	s.sendClose(code, "")
+	cerr := &CloseError{Code: code, Reason: reason}
+	s.setResult(cerr)
+	s.finishClose()
+	return cerr
+}
+
+// finishClose ends the TCP connection once both close frames have passed:
+// a server closes it now, a client waits (bounded) for the server to.
+func (s *Session) finishClose() {
+	if s.c.Role() == conn.Client {
+		s.c.SetReadDeadline(time.Now().Add(s.opts.CloseTimeout))
+		for {
+			if _, err := s.c.NextFrame(); err != nil {
+				break
+			}
+		}
+	}
+	s.end(nil, false)
+}
+
+// readError turns an error from the connection into what the reader
+// returns, ending the session unless the error is a cancelled context's.
+func (s *Session) readError(ctx context.Context, err error) error {
+	if isTimeout(err) && s.readErr == nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+	}
+	if s.readErr != nil {
+		return s.readErr
+	}
+	var pe *frame.ProtocolError
+	if errors.As(err, &pe) {
+		return s.fail(pe.Code, pe.Reason)
+	}
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		s.readErr = ce
+		return ce
+	}
+	// The connection dropped without a close handshake.
+	s.end(err, true)
+	s.readErr = s.result
+	return s.readErr
+}
+
+// fail sends a close frame with code and closes the connection: the peer
+// broke the protocol (RFC 6455 §7.1.7).
+func (s *Session) fail(code frame.StatusCode, reason string) error {
+	cerr := &CloseError{Code: code, Reason: reason, Err: &frame.ProtocolError{Code: code, Reason: reason}}
+	s.sendClose(code, reason)
+	s.setResult(cerr)
+	s.readErr = cerr
+	if s.c.Role() == conn.Client {
+		// Let the server close first, briefly.
+		s.c.SetReadDeadline(time.Now().Add(min(s.opts.CloseTimeout, time.Second)))
+		for {
+			if _, err := s.c.NextFrame(); err != nil {
+				break
+			}
+		}
+	}
+	s.end(nil, false)
+	return cerr
+}
+
+// watchRead makes a cancelled ctx interrupt a blocked read by moving the
+// read deadline into the past; the returned func undoes it.
+func (s *Session) watchRead(ctx context.Context) func() {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.c.SetReadDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			<-fired
+			if s.readErr == nil {
+				s.c.SetReadDeadline(time.Time{})
+			}
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Serve reads messages until the session ends, handing each to
+// Options.OnMessage (which may be nil to discard them). It returns nil when
+// the session ended with a close handshake and the cause otherwise; how it
+// ended is in Err.
+func (s *Session) Serve(ctx context.Context) error {
+	var buf []byte
+	for {
+		typ, data, err := s.AppendMessage(ctx, buf[:0])
+		if err != nil {
+			var ce *CloseError
+			if errors.As(err, &ce) && ce.Code != frame.StatusAbnormalClosure && ce.Err == nil {
+				return nil
+			}
+			return err
+		}
+		if f := s.opts.OnMessage; f != nil {
+			f(s, typ, data)
+		}
+		if cap(data) <= 1<<20 {
+			buf = data // keep a reasonable buffer for the next message
+		}
+	}
+}
+
+// NextReader returns the type of the next message and a reader for its
+// payload, for messages too large to hold in memory. The reader must be read
+// to io.EOF (or the session closed) before the next read call. Control
+// frames are handled while it is read.
+func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if s.readErr != nil {
+		return 0, nil, s.readErr
+	}
+	if s.streamOn || s.inFrame || len(s.partial) > 0 {
+		return 0, nil, errors.New("websocket: NextReader while a message is being read")
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	stop := s.watchRead(ctx)
+	err := s.nextDataFrame()
+	stop()
+	if err != nil {
+		return 0, nil, s.readError(ctx, err)
+	}
+	s.streamOn = true
+	return s.msgType, &messageReader{s: s, ctx: ctx}, nil
+}
+
+type messageReader struct {
+	s   *Session
+	ctx context.Context
+	eof bool
+}
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	s := r.s
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if r.eof {
+		return 0, io.EOF
+	}
+	if s.readErr != nil {
+		return 0, s.readErr
+	}
+	defer s.watchRead(r.ctx)()
+	for {
+		if s.c.Remaining() > 0 {
+			n, err := s.c.Read(p)
+			if s.msgType == Text && !s.utf8.Write(p[:n]) {
+				return 0, s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+			}
+			if err != nil && err != io.EOF {
+				return n, s.readError(r.ctx, err)
+			}
+			if n > 0 || len(p) == 0 {
+				return n, nil
+			}
+		}
+		s.inFrame = false
+		if s.fin {
+			if s.msgType == Text && !s.utf8.Complete() {
+				return 0, s.fail(frame.StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+			}
+			r.eof = true
+			s.streamOn = false
+			return 0, io.EOF
+		}
+		if err := s.nextDataFrame(); err != nil {
+			return 0, s.readError(r.ctx, err)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+// WriteMessage sends data as one message of type typ, split into frames of
+// at most Options.FragmentSize. Text must be valid UTF-8.
+func (s *Session) WriteMessage(ctx context.Context, typ MessageType, data []byte) error {
+	if typ != Text && typ != Binary {
+		return ErrMessageType
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.msgMu.Lock()
+	defer s.msgMu.Unlock()
+	defer s.watchWrite(ctx)()
+	op := frame.Opcode(typ)
+	for {
+		n := min(len(data), s.opts.FragmentSize)
+		fin := n == len(data)
+		if err := s.c.WriteFrame(op, fin, 0, data[:n]); err != nil {
+			return s.writeError(ctx, err)
+		}
+		if fin {
+			return nil
+		}
+		data = data[n:]
+		op = frame.OpContinuation
+	}
+}
+
+// SendText sends a text message. text must be valid UTF-8.
+func (s *Session) SendText(ctx context.Context, text string) error {
+	// The connection never writes to a payload (a client masks a copy), so
+	// the string's bytes can be passed without a copy.
+	return s.WriteMessage(ctx, Text, unsafe.Slice(unsafe.StringData(text), len(text)))
+}
+
+// SendBinary sends a binary message.
+func (s *Session) SendBinary(ctx context.Context, data []byte) error {
+	return s.WriteMessage(ctx, Binary, data)
+}
+
+// Ping sends a ping with payload (at most 125 bytes). The pong arrives
+// through the reader (Options.OnPong).
+func (s *Session) Ping(ctx context.Context, payload []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer s.watchWrite(ctx)()
+	return s.writeError(ctx, s.c.WriteFrame(frame.OpPing, true, 0, payload))
+}
+
+// watchWrite makes a cancelled ctx interrupt a blocked write. A write
+// interrupted half way fails the connection.
+func (s *Session) watchWrite(ctx context.Context) func() {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.c.SetWriteDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			<-fired
+		}
+	}
+}
+
+func (s *Session) writeError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isTimeout(err) && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if errors.Is(err, conn.ErrCloseSent) {
+		if r := s.Err(); r != nil {
+			return r
+		}
+		return err
+	}
+	s.end(err, true)
+	return err
+}
+
+// NextWriter returns a writer for a message of type typ, sent in frames of
+// Options.FragmentSize as the writer fills; Close sends the last frame.
+// Other messages wait until the writer is closed.
+func (s *Session) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if typ != Text && typ != Binary {
+		return nil, ErrMessageType
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.msgMu.Lock()
+	return &messageWriter{s: s, ctx: ctx, op: frame.Opcode(typ)}, nil
+}
+
+type messageWriter struct {
+	s      *Session
+	ctx    context.Context
+	op     frame.Opcode
+	buf    []byte
+	closed bool
+}
+
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, ErrWriterClosed
+	}
+	size := w.s.opts.FragmentSize
+	n := len(p)
+	for len(p) > 0 {
+		// A full buffer goes out only once more data follows, so that the
+		// last full fragment can still be the final frame.
+		if len(w.buf) == size {
+			if err := w.flush(false); err != nil {
+				return n - len(p), err
+			}
+		}
+		if w.buf == nil {
+			w.buf = make([]byte, 0, min(size, max(len(p), 4096)))
+		}
+		k := min(size-len(w.buf), len(p))
+		w.buf = append(w.buf, p[:k]...)
+		p = p[k:]
+	}
+	return n, nil
+}
+
+func (w *messageWriter) flush(fin bool) error {
+	defer w.s.watchWrite(w.ctx)()
+	err := w.s.c.WriteFrame(w.op, fin, 0, w.buf)
+	w.op = frame.OpContinuation
+	w.buf = w.buf[:0]
+	return w.s.writeError(w.ctx, err)
+}
+
+// Close sends the message's final frame and lets other messages through.
+func (w *messageWriter) Close() error {
+	if w.closed {
+		return ErrWriterClosed
+	}
+	w.closed = true
+	defer w.s.msgMu.Unlock()
+	return w.flush(true)
+}
+
+// ---------------------------------------------------------------------------
+// Closing
+
+// Close runs the close handshake with code and reason (at most 123 bytes
+// of UTF-8; longer reasons are cut): it sends a close frame, waits at most
+// Options.CloseTimeout for the peer's close frame, and closes the
+// connection. If a reader is active, it sees the peer's close frame and
+// returns a *CloseError; otherwise Close reads (and discards) what arrives
+// until the close frame does. Close is safe to call more than once and from
+// any goroutine; later calls wait for the first to finish.
+func (s *Session) Close(code frame.StatusCode, reason string) error {
+	return s.close(code, reason)
+}
+
+func (s *Session) close(code frame.StatusCode, reason string) error {
+	sent, err := s.sendClose(code, reason)
+	if !sent {
+		s.waitDone()
+		return nil
+	}
+	if err != nil {
+		s.end(err, true)
+		return err
+	}
+	deadline := time.Now().Add(s.opts.CloseTimeout)
+	if s.readMu.TryLock() {
+		// No reader: read until the peer's close frame.
+		s.c.SetReadDeadline(deadline)
+		for s.readErr == nil {
+			if err := s.nextDataFrame(); err != nil {
+				s.readError(context.Background(), err)
+				break
+			}
+			s.inFrame = false // discard the data frame's payload
+		}
+		s.readMu.Unlock()
+	} else {
+		// The active reader will run the handshake; bound its wait.
+		s.c.SetReadDeadline(deadline)
+		select {
+		case <-s.done:
+		case <-time.After(time.Until(deadline)):
+		}
+	}
+	s.end(nil, false)
+	return nil
+}
+
+// sendClose sends a close frame unless one was sent already, and reports
+// whether this call sent it.
+func (s *Session) sendClose(code frame.StatusCode, reason string) (bool, error) {
+	s.closeMu.Lock()
+	if s.closeSent {
+		s.closeMu.Unlock()
+		return false, nil
+	}
+	s.closeSent = true
+	s.closeMu.Unlock()
+	s.closeSentAt.Store(time.Now().UnixNano())
+	var buf [frame.MaxControlPayload]byte
+	return true, s.c.WriteFrame(frame.OpClose, true, 0, frame.AppendClosePayload(buf[:0], code, reason))
+}
+
+// CloseNow closes the connection at once, without a close handshake.
+func (s *Session) CloseNow() error {
+	s.end(net.ErrClosed, true)
+	return nil
+}
+
+func (s *Session) waitDone() {
+	select {
+	case <-s.done:
+	case <-time.After(s.opts.CloseTimeout + time.Second):
+	}
+}
+
+func (s *Session) setResult(err error) {
+	s.closeMu.Lock()
+	if s.result == nil {
+		s.result = err
+	}
+	s.closeMu.Unlock()
+}
+
+// end closes the connection, gracefully or not, records how the session
+// ended (cause is the error behind an abnormal closure), stops the
+// heartbeat and runs OnClose. Only the first call does anything.
+func (s *Session) end(cause error, abort bool) { s.endFrom(cause, abort, false) }
+
+func (s *Session) endFrom(cause error, abort, fromTimer bool) {
+	if cause != nil {
+		s.setResult(&CloseError{Code: frame.StatusAbnormalClosure, Err: cause})
+	} else {
+		s.setResult(&CloseError{Code: frame.StatusNoStatusReceived})
+	}
+	s.closeOnce.Do(func() {
+		// The socket first: that unblocks a heartbeat stuck in a write.
+		if abort {
+			s.c.Abort(cause)
+		} else {
+			s.c.Close()
+		}
+		s.stopHeartbeat(fromTimer)
+		close(s.done)
+		if f := s.opts.OnClose; f != nil {
+			f(s, s.result)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Heartbeat and idle timeout
+
+func (s *Session) startHeartbeat() {
+	tick := time.Duration(0)
+	for _, d := range []time.Duration{s.opts.PingInterval, s.opts.PongTimeout, s.opts.IdleTimeout} {
+		if d > 0 && (tick == 0 || d < tick) {
+			tick = d
+		}
+	}
+	if tick == 0 {
+		return
+	}
+	s.hbTick = max(tick/2, 5*time.Millisecond)
+	s.idleSince = time.Now()
+	s.pingData.Store(uint64(s.idleSince.UnixNano()))
+	s.hbMu.Lock()
+	s.hbTimer = time.AfterFunc(s.hbTick, s.heartbeat)
+	s.hbMu.Unlock()
+}
+
+func (s *Session) stopHeartbeat(fromTimer bool) {
+	s.hbMu.Lock()
+	s.hbStopped = true
+	if s.hbTimer != nil {
+		s.hbTimer.Stop()
+	}
+	s.hbMu.Unlock()
+	if !fromTimer {
+		s.hbRunning.Wait()
+	}
+}
+
+// heartbeat runs on the timer: it sends pings, notices missing pongs and
+// idleness, and ends the session through the same paths as the reader.
+func (s *Session) heartbeat() {
+	s.hbMu.Lock()
+	if s.hbStopped {
+		s.hbMu.Unlock()
+		return
+	}
+	s.hbRunning.Add(1)
+	s.hbMu.Unlock()
+	defer s.hbRunning.Done()
+
+	// The timer only signals: it sends frames and, when a deadline has
+	// passed, aborts the connection, which ends any blocked reader. It
+	// never waits for the peer.
+	now := time.Now()
+	if at := s.closeSentAt.Load(); at != 0 {
+		if now.Sub(time.Unix(0, at)) > s.opts.CloseTimeout {
+			s.endFrom(errCloseTimeout, true, true)
+			return
+		}
+	} else if sent := s.pingSent.Load(); sent != 0 && now.Sub(time.Unix(0, sent)) > s.opts.PongTimeout {
+		s.endFrom(ErrPongTimeout, true, true)
+		return
+	} else if d := s.opts.IdleTimeout; d > 0 {
+		st := s.c.Stats()
+		if traffic := st.BytesIn + st.BytesOut; traffic != s.lastTraffc {
+			s.lastTraffc = traffic
+			s.idleSince = now
+		} else if now.Sub(s.idleSince) >= d {
+			s.setResult(&CloseError{Code: frame.StatusNormalClosure, Reason: "idle timeout", Err: ErrIdleTimeout})
+			if _, err := s.sendClose(frame.StatusNormalClosure, "idle timeout"); err != nil {
+				s.endFrom(err, true, true)
+				return
+			}
+			// The reader, if any, completes the handshake; without one,
+			// the close timeout above ends the connection.
+			s.c.SetReadDeadline(now.Add(s.opts.CloseTimeout))
+		}
+	}
+	if s.opts.PingInterval > 0 && s.pingSent.Load() == 0 && s.closeSentAt.Load() == 0 {
+		if last := time.Unix(0, int64(s.pingData.Load())); now.Sub(last) >= s.opts.PingInterval {
+			var p [8]byte
+			stamp := now.UnixNano()
+			binary.BigEndian.PutUint64(p[:], uint64(stamp))
+			s.pingData.Store(uint64(stamp))
+			s.pingSent.Store(stamp)
+			if err := s.c.WriteFrame(frame.OpPing, true, 0, p[:]); err != nil {
+				s.endFrom(err, true, true)
+				return
+			}
+		}
+	}
+	s.hbMu.Lock()
+	if !s.hbStopped {
+		s.hbTimer.Reset(s.hbTick)
+	}
+	s.hbMu.Unlock()
+}
+
+// gotPong clears the outstanding ping if p answers it, and measures the RTT.
+func (s *Session) gotPong(p []byte) {
+	sent := s.pingSent.Load()
+	if sent == 0 || len(p) != 8 || int64(binary.BigEndian.Uint64(p)) != sent {
+		return // unsolicited, or an answer to someone else's ping
+	}
+	s.rtt.Store(int64(time.Since(time.Unix(0, sent))))
+	s.pingSent.Store(0)
+}
