@@ -123,16 +123,16 @@ type Conn struct {
 	rerr error // sticky read error
 
 	// Write side, guarded by wmu.
-	wmu      sync.Mutex
-	waiting  atomic.Int32 // writers waiting for wmu, for coalescing
-	wbuf     *pool.Buffer // held only while a batch is being written
-	werr     error        // sticky write error
-	corked   bool
+	wmu       sync.Mutex
+	waiting   atomic.Int32 // writers waiting for wmu, for coalescing
+	wbuf      *pool.Buffer // held only while a batch is being written
+	werr      error        // sticky write error
+	corked    bool
 	sentClose bool
-	keys     [64]byte // random bytes for mask keys, refilled in batches
-	keyPos   int
-	iov      net.Buffers
-	iovArr   [2][]byte
+	keys      [64]byte // random bytes for mask keys, refilled in batches
+	keyPos    int
+	iov       net.Buffers
+	iovArr    [2][]byte
 
 	closeOnce sync.Once
 	closeErr  atomic.Pointer[error] // the first error that ended the connection

@@ -151,12 +151,12 @@ type Session struct {
 	msgMu sync.Mutex
 
 	// Close handshake.
-	closeMu   sync.Mutex
-	closeSent bool
+	closeMu     sync.Mutex
+	closeSent   bool
 	closeSentAt atomic.Int64 // unix nanos
-	result    error // *CloseError, set once
-	done      chan struct{}
-	closeOnce sync.Once
+	result      error        // *CloseError, set once
+	done        chan struct{}
+	closeOnce   sync.Once
 
 	// Heartbeat, run from a timer.
 	hbMu       sync.Mutex
