@@ -1,0 +1,192 @@
+package websocket
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/session"
+)
+
+// AcceptOptions configure the server side of the opening handshake and the
+// connection it opens. A nil *AcceptOptions gives the defaults.
+type AcceptOptions struct {
+	Options
+
+	// Subprotocols are the subprotocols the server speaks, best first. The
+	// first one the client also offered is chosen; none chosen is fine.
+	Subprotocols []string
+
+	// OriginPatterns lists the Origin hosts allowed besides the request's
+	// own host (same-origin is always allowed, and so are clients that
+	// send no Origin, which browsers always do). Patterns use path.Match
+	// syntax on the lower-case host[:port]: "example.com",
+	// "*.example.com", "localhost:*".
+	OriginPatterns []string
+
+	// InsecureSkipOriginCheck allows every Origin. It opens the server to
+	// cross-site WebSocket hijacking by any web page a logged-in user
+	// visits; use it only when the server authenticates by other means
+	// than cookies.
+	InsecureSkipOriginCheck bool
+
+	// Header holds extra headers for the 101 response.
+	Header http.Header
+
+	// HandshakeTimeout bounds the opening handshake on the raw path
+	// (Upgrade and Server): reading the request and writing the response.
+	// Default 10 s.
+	HandshakeTimeout time.Duration
+
+	// MaxHeaderBytes bounds the request line and headers on the raw path;
+	// past it the client gets 431. Default 8 KiB.
+	MaxHeaderBytes int
+}
+
+func (o *AcceptOptions) originPolicy() *handshake.OriginPolicy {
+	return &handshake.OriginPolicy{AllowAll: o.InsecureSkipOriginCheck, Patterns: o.OriginPatterns}
+}
+
+// check runs every server-side check on req: the request itself, its
+// Origin; it returns the chosen subprotocol.
+func (o *AcceptOptions) check(req *handshake.Request) (string, error) {
+	if err := handshake.Check(req); err != nil {
+		return "", err
+	}
+	if err := o.originPolicy().Check(req); err != nil {
+		return "", err
+	}
+	return handshake.SelectProtocol(req.Protocols, o.Subprotocols), nil
+}
+
+// open turns a socket whose handshake succeeded into a Conn.
+func (o *AcceptOptions) open(nc net.Conn, buffered []byte, protocol string) (*Conn, error) {
+	c := conn.New(nc, conn.Server, o.connConfig())
+	if err := c.Open(buffered); err != nil {
+		c.Abort(err)
+		return nil, err
+	}
+	return session.New(c, o.sessionOptions(protocol)), nil
+}
+
+// Accept upgrades an HTTP request to a WebSocket connection, on net/http. On
+// failure it has answered with the right status (400, 403, 426 ...) and
+// returns the error, a *handshake.Error for a refused request. opts may be
+// nil.
+func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	req, err := handshake.FromHTTP(r)
+	var protocol string
+	if err == nil {
+		protocol, err = opts.check(req)
+	}
+	if err != nil {
+		var he *handshake.Error
+		if errors.As(err, &he) {
+			for k, v := range he.Header {
+				w.Header()[k] = v
+			}
+			http.Error(w, he.Reason, he.StatusCode)
+		} else {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+		return nil, err
+	}
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "websocket: cannot hijack the connection", http.StatusInternalServerError)
+		return nil, err
+	}
+	// net/http may have read past the request head: those bytes are frames.
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		buffered, _ = brw.Reader.Peek(n)
+	}
+	resp := handshake.AppendResponse(nil, req.Key, protocol, "", opts.Header)
+	nc.SetDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
+	if _, err := nc.Write(resp); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	nc.SetDeadline(time.Time{})
+	return opts.open(nc, buffered, protocol)
+}
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
+// Upgrade runs the server side of the opening handshake on a raw net.Conn,
+// without net/http: it reads and checks the request, answers, and returns
+// the connection and the request. ctx and opts.HandshakeTimeout bound the
+// handshake. On failure Upgrade has answered with the right HTTP status when
+// it could; the caller closes nc. opts may be nil.
+func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Request, error) {
+	if opts == nil {
+		opts = &AcceptOptions{}
+	}
+	deadline := time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout))
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	nc.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(nc)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}()
+	maxHeader := opts.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = DefaultMaxHeaderBytes
+	}
+	req, err := handshake.ReadRequest(br, maxHeader)
+	var protocol string
+	if err == nil {
+		protocol, err = opts.check(req)
+	}
+	if err != nil {
+		var he *handshake.Error
+		if errors.As(err, &he) {
+			nc.Write(handshake.AppendErrorResponse(nil, he))
+		}
+		return nil, req, err
+	}
+	var buffered []byte
+	if n := br.Buffered(); n > 0 {
+		buffered, _ = br.Peek(n)
+	}
+	if _, err := nc.Write(handshake.AppendResponse(nil, req.Key, protocol, "", opts.Header)); err != nil {
+		return nil, req, err
+	}
+	if !stop() {
+		return nil, req, ctx.Err()
+	}
+	nc.SetDeadline(time.Time{})
+	c, err := opts.open(nc, buffered, protocol)
+	return c, req, err
+}
+
+// refuse answers a request with status and closes nc; it is used before the
+// upgrade, e.g. with 503 past the connection limit.
+func refuse(nc net.Conn, status int, reason string, timeout time.Duration, maxHeader int) {
+	nc.SetDeadline(time.Now().Add(timeout))
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(nc)
+	handshake.ReadRequest(br, maxHeader) // read it, so the client sees the answer rather than a reset
+	br.Reset(nil)
+	readerPool.Put(br)
+	e := &handshake.Error{StatusCode: status, Reason: reason, Header: http.Header{"Retry-After": {strconv.Itoa(1)}}}
+	nc.Write(handshake.AppendErrorResponse(nil, e))
+	nc.Close()
+}

@@ -1,0 +1,65 @@
+// Command echoserver is the WebSocket echo server that conformance runs and
+// benchmarks use: it echoes every text and binary message, at any path.
+//
+//	echoserver -addr 127.0.0.1:9001
+//
+// It is written the way the README tells users to write a fast server: a
+// Server with a handler that reads into a reused buffer (no allocation per
+// message) and writes the same bytes back.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rfc6455/websocket"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
+	maxConns := flag.Int("max-conns", 0, "connection limit (0: the library's default)")
+	flag.Parse()
+
+	srv := &websocket.Server{
+		Addr:           *addr,
+		MaxConnections: *maxConns,
+		Handler:        echo,
+		Options: websocket.AcceptOptions{
+			// Conformance clients send no Origin; browsers on other
+			// origins are welcome too: this is a test server.
+			InsecureSkipOriginCheck: true,
+		},
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	log.Printf("echoserver: listening on %s", *addr)
+	if err := srv.ListenAndServe(); err != nil && err != websocket.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+func echo(c *websocket.Conn, _ *websocket.Request) {
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, data, err := c.AppendMessage(ctx, buf[:0])
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(ctx, typ, data); err != nil {
+			return
+		}
+		buf = data
+	}
+}

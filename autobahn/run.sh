@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make autobahn: conformance reports for our server and our client.
+#
+# With a Docker engine (docker info succeeds) it runs the real Autobahn
+# testsuite (crossbario/autobahn-testsuite) in both modes against
+# autobahn/cmd/echoserver and autobahn/cmd/echoclient. Without one it runs
+# the native runner (autobahn/cmd/conformance) in both roles. Reports go to
+# autobahn/reports/{servers,clients}/; the run fails on any case whose result
+# is not OK or INFORMATIONAL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reports=autobahn/reports
+bin=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
+mkdir -p "$reports/servers" "$reports/clients"
+
+go build -o "$bin/echoserver" ./autobahn/cmd/echoserver
+go build -o "$bin/echoclient" ./autobahn/cmd/echoclient
+go build -o "$bin/checkreport" ./autobahn/cmd/checkreport
+
+wait_port() { # host port
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on $1:$2" >&2
+  return 1
+}
+
+if docker info >/dev/null 2>&1; then
+  echo "== Docker engine found: running the Autobahn testsuite"
+  image=crossbario/autobahn-testsuite
+  "$bin/echoserver" -addr 127.0.0.1:9001 &
+  wait_port 127.0.0.1 9001
+  docker run --rm --network host -v "$PWD/autobahn/config:/config" -v "$PWD/$reports:/reports" \
+    "$image" wstest -m fuzzingclient -s /config/fuzzingclient.json
+  docker run --rm -d --name rfc6455-fuzzingserver --network host -v "$PWD/autobahn/config:/config" \
+    -v "$PWD/$reports:/reports" "$image" wstest -m fuzzingserver -s /config/fuzzingserver.json
+  trap 'docker rm -f rfc6455-fuzzingserver >/dev/null 2>&1 || true; kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
+  wait_port 127.0.0.1 9002
+  "$bin/echoclient" -url ws://127.0.0.1:9002 -agent rfc6455
+else
+  echo "== No Docker engine answers 'docker info': running the native conformance runner instead"
+  if [ ! -d autobahn/cmd/conformance ]; then
+    echo "autobahn/cmd/conformance is not in this tree: no conformance run is possible here" >&2
+    exit 1
+  fi
+  go build -o "$bin/conformance" ./autobahn/cmd/conformance
+  "$bin/echoserver" -addr 127.0.0.1:9001 &
+  wait_port 127.0.0.1 9001
+  "$bin/conformance" -url ws://127.0.0.1:9001 -agent rfc6455 -out "$reports/servers" -strict || true
+  "$bin/conformance" -listen 127.0.0.1:9002 -out "$reports/clients" -strict &
+  runner=$!
+  wait_port 127.0.0.1 9002
+  "$bin/echoclient" -url ws://127.0.0.1:9002 -agent rfc6455
+  wait "$runner" || true
+fi
+"$bin/checkreport" "$reports/servers/index.json" "$reports/clients/index.json"

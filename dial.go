@@ -1,0 +1,167 @@
+package websocket
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/session"
+)
+
+// DialOptions configure a client connection. A nil *DialOptions gives the
+// defaults.
+type DialOptions struct {
+	Options
+
+	// Subprotocols are offered to the server, best first.
+	Subprotocols []string
+
+	// Header holds extra request headers (Origin, Cookie, Authorization
+	// ...). The WebSocket headers themselves cannot be overridden.
+	Header http.Header
+
+	// TLSConfig is used for wss:// URLs. Default: a config with ServerName
+	// set from the URL. When set, a copy is used, with ServerName filled
+	// in if empty.
+	TLSConfig *tls.Config
+
+	// NetDialContext dials the TCP connection. Default: a net.Dialer.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// HandshakeTimeout bounds dialing, TLS and the opening handshake
+	// together. Default 10 s.
+	HandshakeTimeout time.Duration
+
+	// MaxHeaderBytes bounds the response head. Default 8 KiB.
+	MaxHeaderBytes int
+}
+
+// ErrBadURL is returned by Dial for a URL that is not ws:// or wss://.
+var ErrBadURL = errors.New("websocket: URL scheme must be ws or wss")
+
+// Dial opens a WebSocket connection to rawURL (ws:// or wss://). ctx and
+// opts.HandshakeTimeout bound the dial and the handshake; once Dial
+// returns, ctx no longer matters. A refused handshake returns the
+// *handshake.ResponseError with the server's status. opts may be nil.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	var secure bool
+	switch strings.ToLower(u.Scheme) {
+	case "ws":
+	case "wss":
+		secure = true
+	default:
+		return nil, ErrBadURL
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if secure {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	ctx, cancel := context.WithTimeout(ctx, durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout))
+	defer cancel()
+
+	dial := opts.NetDialContext
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	nc, err := dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := clientHandshake(ctx, nc, u, secure, opts)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, opts *DialOptions) (*Conn, error) {
+	if d, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if secure {
+		cfg := &tls.Config{}
+		if opts.TLSConfig != nil {
+			cfg = opts.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, err
+		}
+		nc = tc
+	}
+	req := &handshake.ClientRequest{
+		URL:       u,
+		Key:       handshake.NewKey(),
+		Protocols: opts.Subprotocols,
+		Header:    opts.Header,
+	}
+	b, err := req.Append(nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := nc.Write(b); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(nc)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}()
+	maxHeader := opts.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = DefaultMaxHeaderBytes
+	}
+	resp, err := handshake.ReadResponse(br, maxHeader, req)
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	var buffered []byte
+	if n := br.Buffered(); n > 0 {
+		buffered, _ = br.Peek(n)
+	}
+	if !stop() {
+		return nil, ctx.Err()
+	}
+	nc.SetDeadline(time.Time{})
+	c := conn.New(nc, conn.Client, opts.connConfig())
+	if err := c.Open(buffered); err != nil {
+		return nil, err
+	}
+	return session.New(c, opts.sessionOptions(resp.Protocol)), nil
+}
+
+// ctxErr prefers the context's error over the deadline error it caused.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("websocket: handshake: %w (%v)", cerr, err)
+	}
+	return err
+}

@@ -1,0 +1,45 @@
+// Package handshake implements the WebSocket opening handshake of RFC 6455
+// §4, for both roles, as pure functions over bytes and parsed values.
+//
+// The opening handshake is an HTTP/1.1 exchange. The client sends a GET with
+// "Upgrade: websocket", "Connection: Upgrade", a random Sec-WebSocket-Key and
+// "Sec-WebSocket-Version: 13", and optionally the subprotocols and extensions
+// it offers. A server that agrees answers "101 Switching Protocols" with
+// Sec-WebSocket-Accept, a hash of the key that proves it understood the
+// request, and the subprotocol and extensions it picked. After the empty line
+// that ends each head, the connection carries WebSocket frames.
+//
+// # Server
+//
+// A server gets a [Request] from one of two places: [ReadRequest] parses the
+// head straight off a connection (no net/http involved), and [FromHTTP]
+// takes a request net/http already parsed. Both fill the Request the same
+// way. Then:
+//
+//   - [Check] validates it as an opening handshake;
+//   - [OriginPolicy.Check] decides whether the browser origin may connect;
+//   - [SelectProtocol] picks the subprotocol;
+//   - [AppendResponse] writes the 101 response, or [AppendErrorResponse]
+//     the refusal described by the [*Error] any of the above returned.
+//
+// # Client
+//
+// A client fills a [ClientRequest] (with a key from [NewKey]), writes the
+// bytes of [ClientRequest.Append], and reads the answer with [ReadResponse],
+// which checks it against the request and returns a [*ResponseError] if the
+// server refused or answered wrongly.
+//
+// # Extensions
+//
+// [ParseExtensions] and [FormatExtensions] convert between the
+// Sec-WebSocket-Extensions syntax of RFC 6455 §9.1 and [Extension] values;
+// what the parameters mean is for each extension to decide.
+//
+// # Boundaries
+//
+// The package starts no goroutines and does no I/O beyond the bufio.Reader it
+// is handed; timeouts are the caller's, through the connection's deadlines.
+// The readers never consume a byte past the empty line that ends a head, so
+// frames the peer sent early remain buffered for the caller. Every head is
+// read under a size limit ([DefaultMaxHeadSize] by default).
+package handshake
