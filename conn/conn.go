@@ -382,6 +382,26 @@ func (c *Conn) ReadPayload(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// Serve reads frames until an error and hands each one, with its whole
+// payload, to fn: the push-style alternative to NextFrame and Read, for
+// users who want callbacks at the frame level. payload is valid only during
+// the call. Serve returns the read error that stopped it, or fn's error.
+func (c *Conn) Serve(fn func(h frame.Header, payload []byte) error) error {
+	var buf []byte
+	for {
+		h, err := c.NextFrame()
+		if err != nil {
+			return err
+		}
+		if buf, err = c.ReadPayload(buf[:0]); err != nil {
+			return err
+		}
+		if err := fn(h, buf); err != nil {
+			return err
+		}
+	}
+}
+
 // fill reads more bytes into the read buffer. It is called only when every
 // buffered byte has been consumed by the decoder or handed out, or when a
 // partial frame sits at the end of the buffer.

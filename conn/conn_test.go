@@ -364,3 +364,28 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestServe: the push-style loop sees every frame with its payload and
+// stops with the callback's error.
+func TestServe(t *testing.T) {
+	client, server := openPair(t, nil)
+	go func() {
+		client.WriteFrame(frame.OpText, false, 0, []byte("frag"))
+		client.WriteFrame(frame.OpPing, true, 0, []byte("p"))
+		client.WriteFrame(frame.OpContinuation, true, 0, []byte("ment"))
+		client.WriteFrame(frame.OpBinary, true, 0, []byte("stop"))
+	}()
+	var got []string
+	stop := errors.New("stop")
+	err := server.Serve(func(h frame.Header, payload []byte) error {
+		got = append(got, fmt.Sprintf("%v:%v:%s", h.Opcode, h.Fin, payload))
+		if string(payload) == "stop" {
+			return stop
+		}
+		return nil
+	})
+	want := "[text:false:frag ping:true:p continuation:true:ment binary:true:stop]"
+	if err != stop || fmt.Sprint(got) != want {
+		t.Fatalf("Serve: %v, frames %v, want %s", err, got, want)
+	}
+}
