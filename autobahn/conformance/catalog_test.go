@@ -1,0 +1,165 @@
+package conformance
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// The case counts per group are the suite's (groups 1-10: 301 cases).
+func TestCatalog(t *testing.T) {
+	all := Cases()
+	counts := map[string]int{}
+	seen := map[string]bool{}
+	for i, c := range all {
+		if seen[c.ID] {
+			t.Errorf("duplicate case %s", c.ID)
+		}
+		seen[c.ID] = true
+		counts[c.Group()]++
+		if i > 0 && compareIDs(all[i-1].ID, c.ID) >= 0 {
+			t.Errorf("cases out of order: %s before %s", all[i-1].ID, c.ID)
+		}
+		if c.Description == "" || c.Expectation == "" || c.run == nil {
+			t.Errorf("case %s is incomplete", c.ID)
+		}
+	}
+	want := map[string]int{"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1}
+	for g, n := range want {
+		if counts[g] != n {
+			t.Errorf("group %s: %d cases, want %d", g, counts[g], n)
+		}
+	}
+	if len(all) != 301 {
+		t.Errorf("%d cases, want 301", len(all))
+	}
+	for _, id := range []string{"1.1.8", "1.2.8", "2.11", "4.2.5", "5.20", "6.4.4", "6.23.7", "7.7.13", "7.9.9", "7.13.2", "9.3.9", "9.8.6", "10.1.1"} {
+		if !seen[id] {
+			t.Errorf("missing case %s", id)
+		}
+	}
+	if seen["6.23.8"] || seen["7.9.10"] {
+		t.Error("cases beyond the suite's numbering")
+	}
+}
+
+// The generated UTF-8 vectors: per subgroup sizes as in the suite, and the
+// valid/invalid flag agrees with Go's decoder everywhere.
+func TestUTF8Vectors(t *testing.T) {
+	sizes := []int{5, 11, 4, 2, 4, 3, 5, 8, 5, 10, 1, 3, 5, 5, 5, 7, 8, 34, 7}
+	groups := utf8Groups()
+	if len(groups) != len(sizes) {
+		t.Fatalf("%d subgroups, want %d", len(groups), len(sizes))
+	}
+	for i, g := range groups {
+		if len(g.vectors) != sizes[i] {
+			t.Errorf("6.%d (%s): %d vectors, want %d", i+5, g.title, len(g.vectors), sizes[i])
+		}
+		for j, v := range g.vectors {
+			if v.valid != utf8.ValidString(v.payload) {
+				t.Errorf("6.%d.%d: valid=%v but utf8.ValidString=%v for %x", i+5, j+1, v.valid, !v.valid, v.payload)
+			}
+		}
+	}
+	// 6.6.x: prefixes of κόσμε are valid exactly at code point ends.
+	var got []bool
+	for _, v := range groups[1].vectors {
+		got = append(got, v.valid)
+	}
+	want := []bool{false, true, false, false, true, false, true, false, true, false, true}
+	if !slices.Equal(got, want) {
+		t.Errorf("6.6.x validity %v, want %v", got, want)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	all := Cases()
+	ids := func(cs []*Case) []string {
+		var s []string
+		for _, c := range cs {
+			s = append(s, c.ID)
+		}
+		return s
+	}
+	tests := []struct {
+		include, exclude []string
+		want             int
+		first, last      string
+	}{
+		{nil, nil, 301, "1.1.1", "10.1.1"},
+		{[]string{"1.*"}, nil, 16, "1.1.1", "1.2.8"},
+		{[]string{"6.4.*", "2.1"}, nil, 5, "2.1", "6.4.4"},
+		{[]string{"7.*"}, []string{"7.9.*", "7.13.*"}, 26, "7.1.1", "7.7.13"},
+		{nil, []string{"9.*"}, 247, "1.1.1", "10.1.1"},
+	}
+	for _, tt := range tests {
+		got, err := Select(all, tt.include, tt.exclude)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := ids(got)
+		if len(s) != tt.want || s[0] != tt.first || s[len(s)-1] != tt.last {
+			t.Errorf("Select(%v, %v): %d cases %s..%s, want %d %s..%s", tt.include, tt.exclude, len(s), s[0], s[len(s)-1], tt.want, tt.first, tt.last)
+		}
+	}
+	if _, err := Select(all, []string{"["}, nil); err == nil {
+		t.Error("bad pattern accepted")
+	}
+}
+
+func TestReports(t *testing.T) {
+	dir := t.TempDir()
+	code := 1002
+	rs := map[string][]*Result{"My Server/1.0": {
+		{ID: "1.1.1", Behavior: OK, BehaviorClose: OK, DurationMS: 3, Description: "a | b"},
+		{ID: "6.4.1", Behavior: NonStrict, BehaviorClose: OK, DurationMS: 2000, RemoteCloseCode: &code},
+		{ID: "7.9.1", Behavior: Failed, BehaviorClose: WrongCode, RemoteCloseCode: &code},
+	}}
+	if err := WriteReports(dir, rs, false); err != nil {
+		t.Fatal(err)
+	}
+	var index map[string]map[string]struct {
+		Behavior        string `json:"behavior"`
+		BehaviorClose   string `json:"behaviorClose"`
+		Duration        int64  `json:"duration"`
+		RemoteCloseCode *int   `json:"remoteCloseCode"`
+		ReportFile      string `json:"reportfile"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &index); err != nil {
+		t.Fatal(err)
+	}
+	e := index["My Server/1.0"]["6.4.1"]
+	if e.Behavior != "NON-STRICT" || e.BehaviorClose != "OK" || e.Duration != 2000 || e.RemoteCloseCode == nil || *e.RemoteCloseCode != 1002 ||
+		e.ReportFile != "my_server_1_0_case_6_4_1.json" {
+		t.Errorf("index entry %+v", e)
+	}
+	if index["My Server/1.0"]["1.1.1"].RemoteCloseCode != nil || !strings.Contains(string(b), `"remoteCloseCode": null`) {
+		t.Error("absent close code must be null")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "my_server_1_0_case_7_9_1.json")); err != nil {
+		t.Error(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "index.md"))
+	if !strings.Contains(string(md), "3 cases: OK 1, NON-STRICT 1, FAILED 1; 1 failing") || !strings.Contains(string(md), `a \| b`) {
+		t.Errorf("index.md:\n%s", md)
+	}
+	// A second run for another agent keeps the first.
+	if err := WriteReports(dir, map[string][]*Result{"other": {{ID: "1.1.1", Behavior: OK, BehaviorClose: OK}}}, true); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "index.json"))
+	if !strings.Contains(string(b), "My Server/1.0") || !strings.Contains(string(b), `"other"`) {
+		t.Error("index.json lost an agent")
+	}
+	if !AnyFailed(rs, false) || AnyFailed(map[string][]*Result{"x": rs["My Server/1.0"][:2]}, false) || !AnyFailed(map[string][]*Result{"x": rs["My Server/1.0"][:2]}, true) {
+		t.Error("AnyFailed strictness")
+	}
+}
