@@ -1,0 +1,69 @@
+# Development tasks for github.com/rfc6455/websocket. GNU make; run from
+# the module root. `make test` is what CI runs (see .ci/run).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO ?= go
+# Packages for `make bench`.
+PKGS ?= ./...
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 30s
+# Benchmark filter and repetitions for `make bench` (COUNT=10 for benchstat).
+BENCH ?= .
+COUNT ?= 1
+# staticcheck 2026.2.2; `go list -m -versions honnef.co/go/tools` lists newer
+# ones. Run with `go run`, never added to go.mod.
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: test fmt-check vet check-deps fuzz bench autobahn conformance staticcheck
+
+## test: gofmt, go vet, import rules, then every test with the race detector.
+test: fmt-check vet check-deps
+	$(GO) test -race -shuffle=on -timeout 10m ./...
+
+fmt-check:
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt -l: these files need gofmt -w:"; \
+		echo "$$unformatted"; \
+		exit 1; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+## check-deps: the import direction of DESIGN.md, and no non-std imports.
+check-deps:
+	$(GO) run ./internal/cmd/checkdeps
+
+## fuzz: run every fuzz target of the module for FUZZTIME, one per go test.
+fuzz:
+	@pkgs="$$($(GO) list ./...)"; \
+	count=0; \
+	for pkg in $$pkgs; do \
+		listed="$$($(GO) test -list '^Fuzz' "$$pkg")"; \
+		for name in $$(grep '^Fuzz' <<<"$$listed" || true); do \
+			echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+			count=$$((count + 1)); \
+		done; \
+	done; \
+	echo "fuzz: $$count fuzz target(s) ran for $(FUZZTIME) each"
+
+## bench: benchmarks with allocation counts (BENCH, COUNT, PKGS).
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) $(PKGS)
+
+## autobahn: conformance reports for the server and client roles (the real
+## Autobahn testsuite under Docker, else the native runner).
+autobahn:
+	./autobahn/run.sh
+
+## conformance: the native runner in both roles, strict; every case must be
+## OK or INFORMATIONAL. CI runs it.
+conformance:
+	AUTOBAHN_NATIVE=1 ./autobahn/run.sh
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
