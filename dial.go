@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 		}
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, err
+			return nil, ctxErr(ctx, err)
 		}
 		nc = tc
 	}
@@ -160,7 +161,15 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 
 // ctxErr prefers the context's error over the deadline error it caused.
 func ctxErr(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
+	cerr := ctx.Err()
+	if cerr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The socket deadline is ctx's deadline, and may fire a moment
+		// before ctx's own timer does.
+		if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+			cerr = context.DeadlineExceeded
+		}
+	}
+	if cerr != nil {
 		return fmt.Errorf("websocket: handshake: %w (%v)", cerr, err)
 	}
 	return err

@@ -55,6 +55,8 @@ type Server struct {
 	handlers  sync.WaitGroup
 	active    atomic.Int64
 	closed    atomic.Bool
+	ctx       context.Context // cancelled by Shutdown: ends handshakes in progress
+	cancel    context.CancelFunc
 }
 
 // ListenAndServe listens on s.Addr and serves until Shutdown.
@@ -149,7 +151,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		refuse(nc, http.StatusServiceUnavailable, "server shutting down", timeout, maxHeader)
 		return
 	}
-	c, req, err := Upgrade(context.Background(), nc, opts)
+	c, req, err := Upgrade(s.context(), nc, opts)
 	if err != nil {
 		nc.Close()
 		return
@@ -163,6 +165,19 @@ func (s *Server) serveConn(nc net.Conn) {
 	c.Close(StatusNormalClosure, "")
 }
 
+// context returns the server's context, cancelled by Shutdown.
+func (s *Server) context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		if s.closed.Load() {
+			s.cancel()
+		}
+	}
+	return s.ctx
+}
+
 func (s *Server) maxConnections() int {
 	if s.MaxConnections == 0 {
 		return DefaultMaxConnections
@@ -173,10 +188,13 @@ func (s *Server) maxConnections() int {
 // Shutdown stops accepting, sends every open connection a close frame with
 // 1001 (going away), and waits for their handlers to return. When ctx ends
 // first, it closes the remaining connections at once and returns ctx's
-// error.
+// error without waiting any longer for the handlers.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closed.Store(true)
 	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
 	for l := range s.listeners {
 		l.Close()
 	}
@@ -209,7 +227,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			c.CloseNow()
 		}
 		s.mu.Unlock()
-		<-done
+		// Do not wait for the handlers: one that ignores its connection,
+		// or a client stalling in the opening handshake, would hold
+		// Shutdown past ctx. Their connections are closed now, and
+		// handshakes in progress were cancelled above.
 		return ctx.Err()
 	}
 }
