@@ -496,6 +496,15 @@ func (c *conn) handle(it inItem) {
 		c.fail(CloseProtocolError, "peer sent a control frame longer than 125 bytes")
 		return
 	}
+	if c.failedByMe && c.closeSent && !f.Opcode.isControl() {
+		// RFC 6455 §5.5.1: a peer may still send the rest of a fragmented
+		// message after a close frame. Once we have failed the connection,
+		// data frames still in flight are read and discarded, not judged.
+		// (After a normal close they still count: 7.1.1 expects the echo
+		// of a message sent just before the close.)
+		c.note("discarded a %s frame that arrived after our close frame", f.Opcode)
+		return
+	}
 	switch f.Opcode {
 	case OpClose:
 		c.onClose(f.Payload)
