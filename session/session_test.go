@@ -303,3 +303,28 @@ func TestAppendMessageZeroAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per message, want 0", allocs)
 	}
 }
+
+// TestCloseFromOnMessage: a push-style handler may close the session from
+// its callback; the close handshake completes without waiting for the
+// close timeout.
+func TestCloseFromOnMessage(t *testing.T) {
+	closed := make(chan time.Duration, 1)
+	client, server := pair(t, nil, &Options{CloseTimeout: 3 * time.Second,
+		OnMessage: func(s *Session, typ MessageType, data []byte) {
+			start := time.Now()
+			s.Close(frame.StatusNormalClosure, "got it")
+			closed <- time.Since(start)
+		}})
+	go server.Serve(bg)
+	go client.Serve(bg)
+	client.SendText(bg, "hi")
+	select {
+	case d := <-closed:
+		if d > time.Second {
+			t.Fatalf("Close from OnMessage took %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close from OnMessage did not return")
+	}
+	<-client.Done()
+}
