@@ -107,10 +107,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	// net/http may have read past the request head: those bytes are frames.
-	var buffered []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		buffered, _ = brw.Reader.Peek(n)
-	}
+	early := buffered(brw.Reader)
 	resp := handshake.AppendResponse(nil, req.Key, protocol, "", opts.Header)
 	nc.SetDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
 	if _, err := nc.Write(resp); err != nil {
@@ -118,10 +115,29 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	nc.SetDeadline(time.Time{})
-	return opts.open(nc, buffered, protocol)
+	return opts.open(nc, early, protocol)
 }
 
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
+// getReader returns a pooled reader over nc for the opening handshake.
+func getReader(nc net.Conn) *bufio.Reader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(nc)
+	return br
+}
+
+// putReader returns br to the pool, holding no reference to the socket.
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readerPool.Put(br)
+}
+
+// buffered returns what br read past the handshake: the first frames.
+func buffered(br *bufio.Reader) []byte {
+	b, _ := br.Peek(br.Buffered())
+	return b
+}
 
 // Upgrade runs the server side of the opening handshake on a raw net.Conn,
 // without net/http: it reads and checks the request, answers, and returns
@@ -140,12 +156,8 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(nc)
-	defer func() {
-		br.Reset(nil)
-		readerPool.Put(br)
-	}()
+	br := getReader(nc)
+	defer putReader(br)
 	maxHeader := opts.MaxHeaderBytes
 	if maxHeader <= 0 {
 		maxHeader = DefaultMaxHeaderBytes
@@ -162,10 +174,6 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 		}
 		return nil, req, err
 	}
-	var buffered []byte
-	if n := br.Buffered(); n > 0 {
-		buffered, _ = br.Peek(n)
-	}
 	if _, err := nc.Write(handshake.AppendResponse(nil, req.Key, protocol, "", opts.Header)); err != nil {
 		return nil, req, err
 	}
@@ -173,7 +181,7 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 		return nil, req, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c, err := opts.open(nc, buffered, protocol)
+	c, err := opts.open(nc, buffered(br), protocol)
 	return c, req, err
 }
 
@@ -181,11 +189,9 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 // upgrade, e.g. with 503 past the connection limit.
 func refuse(nc net.Conn, status int, reason string, timeout time.Duration, maxHeader int) {
 	nc.SetDeadline(time.Now().Add(timeout))
-	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(nc)
+	br := getReader(nc)
 	handshake.ReadRequest(br, maxHeader) // read it, so the client sees the answer rather than a reset
-	br.Reset(nil)
-	readerPool.Put(br)
+	putReader(br)
 	e := &handshake.Error{StatusCode: status, Reason: reason, Header: http.Header{"Retry-After": {strconv.Itoa(1)}}}
 	nc.Write(handshake.AppendErrorResponse(nil, e))
 	nc.Close()

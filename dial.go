@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -130,12 +129,8 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 	if _, err := nc.Write(b); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
-	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(nc)
-	defer func() {
-		br.Reset(nil)
-		readerPool.Put(br)
-	}()
+	br := getReader(nc)
+	defer putReader(br)
 	maxHeader := opts.MaxHeaderBytes
 	if maxHeader <= 0 {
 		maxHeader = DefaultMaxHeaderBytes
@@ -144,16 +139,12 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
-	var buffered []byte
-	if n := br.Buffered(); n > 0 {
-		buffered, _ = br.Peek(n)
-	}
 	if !stop() {
 		return nil, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
 	c := conn.New(nc, conn.Client, opts.connConfig())
-	if err := c.Open(buffered); err != nil {
+	if err := c.Open(buffered(br)); err != nil {
 		return nil, err
 	}
 	return session.New(c, opts.sessionOptions(resp.Protocol)), nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -13,40 +12,13 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/testutil"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t testing.TB) (a, b net.Conn) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ch := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			ch <- nil
-			return
-		}
-		ch <- c
-	}()
-	a, err = net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = <-ch
-	if b == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
-
 // openPair returns an open client Conn and server Conn talking to each other.
 func openPair(t testing.TB, cfg *Config) (client, server *Conn) {
-	a, b := tcpPair(t)
+	a, b := testutil.LoopbackPair(t)
 	client, server = New(a, Client, cfg), New(b, Server, cfg)
 	if err := client.Open(nil); err != nil {
 		t.Fatal(err)
@@ -181,7 +153,7 @@ func TestConcurrentWriters(t *testing.T) {
 // TestReadDeadlineMidFrame: a read deadline that expires inside a header or
 // a payload loses nothing; the next read continues.
 func TestReadDeadlineMidFrame(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := testutil.LoopbackPair(t)
 	server := New(b, Server, nil)
 	server.Open(nil)
 	payload := []byte("Hello, deadline")
@@ -227,7 +199,7 @@ func TestReadDeadlineMidFrame(t *testing.T) {
 // TestLimitBeforePayload: a frame declaring more than the limit fails with
 // 1009 as soon as its header is read, without waiting for the payload.
 func TestLimitBeforePayload(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := testutil.LoopbackPair(t)
 	server := New(b, Server, &Config{MaxMessageSize: 1 << 20})
 	server.Open(nil)
 	hdr := frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Length: 1 << 40})
@@ -260,7 +232,7 @@ func TestStatesAndCallbacks(t *testing.T) {
 			mu.Unlock()
 		},
 	}
-	a, b := tcpPair(t)
+	a, b := testutil.LoopbackPair(t)
 	cfgClient := *cfg
 	cfgClient.OnClose = func(c *Conn, err error) { closeErr = err; close(closed) }
 	client := New(a, Client, &cfgClient)

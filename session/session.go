@@ -427,8 +427,9 @@ func (s *Session) fail(code frame.StatusCode, reason string) error {
 	s.setResult(cerr)
 	s.readErr = cerr
 	if s.c.Role() == conn.Client {
-		// Let the server close first, briefly.
-		s.c.SetReadDeadline(time.Now().Add(min(s.opts.CloseTimeout, time.Second)))
+		// Let the server close TCP first (RFC 6455 §7.1.1), within the
+		// close timeout.
+		s.c.SetReadDeadline(time.Now().Add(s.opts.CloseTimeout))
 		for {
 			if _, err := s.c.NextFrame(); err != nil {
 				break

@@ -6,39 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/testutil"
 )
-
-func tcpPair(t testing.TB) (a, b net.Conn) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ch := make(chan net.Conn, 1)
-	go func() {
-		c, _ := l.Accept()
-		ch <- c
-	}()
-	a, err = net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = <-ch
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
 
 // pair returns a client and a server session over loopback TCP.
 func pair(t testing.TB, clientOpts, serverOpts *Options) (client, server *Session) {
-	a, b := tcpPair(t)
+	a, b := testutil.LoopbackPair(t)
 	cc, sc := conn.New(a, conn.Client, nil), conn.New(b, conn.Server, nil)
 	cc.Open(nil)
 	sc.Open(nil)
