@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/endpoint"
 	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/session"
 )
@@ -34,8 +35,22 @@ type DialOptions struct {
 	// in if empty.
 	TLSConfig *tls.Config
 
-	// NetDialContext dials the TCP connection. Default: a net.Dialer.
+	// NetDialContext dials the TCP connection: it is called once, with
+	// network "tcp" and the URL's "host:port", and does its own name
+	// resolution. Set it to go through a proxy or a custom transport.
+	// Default (nil): Dial resolves the host with endpoint.Resolve and
+	// races its addresses with an endpoint.Dialer (Happy Eyeballs, RFC
+	// 8305: IPv6 and IPv4 alternated, a new attempt every 250 ms or as
+	// soon as one fails).
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// OnEndpoint, if set, is called with the address the TCP connection
+	// was made to, when Dial dials it itself (NetDialContext is nil). It is
+	// called once per Dial, from Dial's goroutine, as soon as the
+	// connection is established: before TLS and the opening handshake,
+	// which may still fail. Use it to log or pin the address that worked,
+	// for instance to reconnect to the same server.
+	OnEndpoint func(endpoint.Endpoint)
 
 	// HandshakeTimeout bounds dialing, TLS and the opening handshake
 	// together. Default 10 s.
@@ -68,23 +83,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	default:
 		return nil, ErrBadURL
 	}
-	addr := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if secure {
-			port = "443"
-		}
-		addr = net.JoinHostPort(u.Hostname(), port)
-	}
 	ctx, cancel := context.WithTimeout(ctx, durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout))
 	defer cancel()
 
-	dial := opts.NetDialContext
-	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
-	}
-	nc, err := dial(ctx, "tcp", addr)
+	nc, err := dialTCP(ctx, u, secure, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +96,39 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 		return nil, err
 	}
 	return c, nil
+}
+
+// dialTCP opens the connection to u's host: through opts.NetDialContext if
+// set, else by resolving the host and racing its addresses.
+func dialTCP(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (net.Conn, error) {
+	if opts.NetDialContext != nil {
+		addr := u.Host
+		if u.Port() == "" {
+			port := "80"
+			if secure {
+				port = "443"
+			}
+			addr = net.JoinHostPort(u.Hostname(), port)
+		}
+		return opts.NetDialContext(ctx, "tcp", addr)
+	}
+	t, err := endpoint.FromURL(u)
+	if err != nil {
+		return nil, err
+	}
+	eps, err := endpoint.Resolve(ctx, t.Host, t.Port)
+	if err != nil {
+		return nil, err
+	}
+	var d endpoint.Dialer
+	nc, ep, err := d.DialEndpoints(ctx, eps)
+	if err != nil {
+		return nil, err
+	}
+	if opts.OnEndpoint != nil {
+		opts.OnEndpoint(ep)
+	}
+	return nc, nil
 }
 
 func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, opts *DialOptions) (*Conn, error) {
