@@ -1,6 +1,14 @@
 // Package pool holds the reusable resources of the WebSocket stack, so that
-// a busy server does not pay for them on every message. For now these are
-// byte buffers.
+// a busy server does not pay for them on every message or connection:
+//
+//   - Workers, a channel-based worker pool (the IOThreadPool): any number
+//     of workers with a queue each, idle workers stealing from busy ones,
+//     PostKeyed for tasks that must run in order one at a time (a session's
+//     messages), optional CPU affinity, recovered panics, a draining
+//     Shutdown and Stats;
+//   - Pool[T], a typed object pool (the ConnectionPool) with an initial
+//     size, a maximum, a growth step and a reset hook;
+//   - byte buffers in size classes, used by conn and session.
 //
 // Byte buffers come in power-of-two size classes from 256 B to 4 MiB, one
 // [sync.Pool] per class: [GetBuffer] rounds a request up to its class and
