@@ -125,6 +125,26 @@ type Options struct {
 	// Subprotocol is the subprotocol the opening handshake agreed on,
 	// reported by Subprotocol. The handshake code sets it.
 	Subprotocol string
+
+	// SendQueueSize is how many messages Enqueue may hold for the
+	// session's writer goroutine. Default 0: no queue, Enqueue writes
+	// synchronously. A queue lets a broadcaster hand a message to many
+	// sessions without waiting for any one of them; each slot costs a few
+	// words, plus the messages it holds.
+	SendQueueSize int
+
+	// SlowPolicy is what Enqueue does when the queue is full. Default
+	// PolicyBlock.
+	SlowPolicy SlowPolicy
+
+	// SlowTimeout is how long PolicyBlock waits for room, and how long
+	// PolicyClose lets the close frame take to get out before the
+	// connection is dropped. Default DefaultSlowTimeout (5 s).
+	SlowTimeout time.Duration
+
+	// SlowCloseCode is the close code PolicyClose sends: 1013 (try again
+	// later) or 1008 (policy violation). Default 1013.
+	SlowCloseCode frame.StatusCode
 }
 
 var lastID atomic.Uint64
@@ -172,6 +192,10 @@ type Session struct {
 
 	dataMu sync.Mutex
 	data   map[any]any
+
+	q    *sendQueue            // nil without Options.SendQueueSize
+	mgrs map[*Manager]struct{} // managers holding the session, guarded by closeMu
+	gone bool                  // the session ended: no more managers, guarded by closeMu
 }
 
 // New returns a Session over c, which must be open (conn.Connected). opts
@@ -190,6 +214,7 @@ func New(c *conn.Conn, opts *Options) *Session {
 	if s.opts.PingInterval > 0 && s.opts.PongTimeout <= 0 {
 		s.opts.PongTimeout = s.opts.PingInterval
 	}
+	s.initQueue()
 	s.startHeartbeat()
 	return s
 }
@@ -802,7 +827,12 @@ func (s *Session) setResult(err error) {
 // end closes the connection, gracefully or not, records how the session
 // ended (cause is the error behind an abnormal closure), stops the
 // heartbeat and runs OnClose. Only the first call does anything.
-func (s *Session) end(cause error, abort bool) { s.endFrom(cause, abort, false) }
+func (s *Session) end(cause error, abort bool) {
+	s.endFrom(cause, abort, false)
+	// Outside closeOnce: the writer goroutine may be ending the session
+	// itself, and it must not wait for its own exit.
+	s.joinWriter()
+}
 
 func (s *Session) endFrom(cause error, abort, fromTimer bool) {
 	if cause != nil {
@@ -817,12 +847,19 @@ func (s *Session) endFrom(cause error, abort, fromTimer bool) {
 		} else {
 			s.c.Close()
 		}
-		s.stopHeartbeat(fromTimer)
+		s.stopHeartbeat()
+		s.leaveManagers() // before Done: a closed Done means unregistered
 		close(s.done)
 		if f := s.opts.OnClose; f != nil {
 			f(s, s.result)
 		}
 	})
+	// Join a heartbeat tick in progress outside closeOnce: the tick may
+	// itself be waiting in closeOnce.Do to end the session, and must not
+	// wait for its own exit.
+	if !fromTimer {
+		s.hbRunning.Wait()
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -846,16 +883,14 @@ func (s *Session) startHeartbeat() {
 	s.hbMu.Unlock()
 }
 
-func (s *Session) stopHeartbeat(fromTimer bool) {
+// stopHeartbeat stops the timer; no tick starts after it returns.
+func (s *Session) stopHeartbeat() {
 	s.hbMu.Lock()
 	s.hbStopped = true
 	if s.hbTimer != nil {
 		s.hbTimer.Stop()
 	}
 	s.hbMu.Unlock()
-	if !fromTimer {
-		s.hbRunning.Wait()
-	}
 }
 
 // heartbeat runs on the timer: it sends pings, notices missing pongs and
