@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rfc6455/websocket/pool"
+	"github.com/rfc6455/websocket/session"
 )
 
 // DefaultMaxConnections is a Server's connection limit when
@@ -24,15 +27,31 @@ var ErrServerClosed = errors.New("websocket: server closed")
 type Handler func(c *Conn, r *Request)
 
 // Server accepts WebSocket connections on raw sockets, without net/http:
-// it upgrades every connection (at any path) and runs Handler on it in a
-// goroutine of its own. Use Accept instead to serve WebSocket from a
-// net/http server among other routes.
+// it upgrades every connection (at any path), registers it in its session
+// manager, and serves it in a goroutine of its own. Use Accept instead to
+// serve WebSocket from a net/http server among other routes.
 type Server struct {
 	// Addr is the TCP address ListenAndServe listens on, ":http" if empty.
 	Addr string
 
-	// Handler serves each connection. It must be set.
+	// Handler serves each connection. Default (nil): push style, the
+	// server reads each connection with Conn.Serve and hands every message
+	// to Options.OnMessage.
 	Handler Handler
+
+	// Workers, if set, runs Options.OnMessage on this worker pool instead
+	// of on each connection's reading goroutine, keyed by connection: a
+	// connection's messages are handled in order, one at a time, while
+	// different connections' run in parallel. Each message is copied into
+	// a pooled buffer first, so the reader goes on reading; a full pool
+	// holds the reader back. The caller starts the pool and shuts it down
+	// after the server. Default nil.
+	Workers *pool.Workers
+
+	// Sessions is the registry every upgraded connection joins (and
+	// leaves when it ends); Broadcast and Shutdown use it. Default: the
+	// server makes one.
+	Sessions *session.Manager
 
 	// Options configure the handshake and every connection.
 	Options AcceptOptions
@@ -51,8 +70,8 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
-	conns     map[*Conn]struct{}
 	handlers  sync.WaitGroup
+	opts      *AcceptOptions // Options with OnMessage routed through Workers
 	active    atomic.Int64
 	closed    atomic.Bool
 	ctx       context.Context // cancelled by Shutdown: ends handshakes in progress
@@ -103,8 +122,8 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 // Serve accepts connections on l until Shutdown or an accept error that is
 // not temporary. It closes l when it returns.
 func (s *Server) Serve(l net.Listener) error {
-	if s.Handler == nil {
-		return errors.New("websocket: Server.Handler is nil")
+	if s.Handler == nil && s.Options.OnMessage == nil {
+		return errors.New("websocket: Server needs a Handler or Options.OnMessage")
 	}
 	if !s.track(l) {
 		l.Close()
@@ -137,7 +156,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	defer s.handlers.Done()
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
-	opts := &s.Options
+	opts := s.options()
 	timeout := durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)
 	maxHeader := opts.MaxHeaderBytes
 	if maxHeader <= 0 {
@@ -160,9 +179,56 @@ func (s *Server) serveConn(nc net.Conn) {
 		c.Close(StatusGoingAway, "server shutting down")
 		return
 	}
-	defer s.unregister(c)
-	s.Handler(c, req)
+	if s.Handler != nil {
+		s.Handler(c, req)
+	} else {
+		c.Serve(s.context())
+	}
 	c.Close(StatusNormalClosure, "")
+}
+
+// options returns the options connections are opened with: s.Options,
+// with OnMessage routed through s.Workers when both are set.
+func (s *Server) options() *AcceptOptions {
+	ctx := s.context() // Shutdown cancels it: posting stops blocking
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts != nil {
+		return s.opts
+	}
+	opts := s.Options
+	if w, f := s.Workers, opts.OnMessage; w != nil && f != nil {
+		opts.OnMessage = func(c *Conn, typ MessageType, data []byte) {
+			buf := pool.GetBuffer(len(data))
+			buf.B = append(buf.B, data...)
+			task := func() {
+				defer pool.PutBuffer(buf)
+				f(c, typ, buf.B)
+			}
+			if err := w.PostKeyed(ctx, c.ID(), task); err != nil {
+				pool.PutBuffer(buf)
+			}
+		}
+	}
+	s.opts = &opts
+	return s.opts
+}
+
+// Manager returns the registry of the server's open connections.
+func (s *Server) Manager() *session.Manager {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Sessions == nil {
+		s.Sessions = session.NewManager(nil)
+	}
+	return s.Sessions
+}
+
+// Broadcast sends one message to every open connection, encoded once.
+// With Options.SendQueueSize set, each connection's queue and slow-consumer
+// policy apply, so one slow peer delays no other.
+func (s *Server) Broadcast(typ MessageType, data []byte) session.BroadcastResult {
+	return s.Manager().Broadcast(typ, data)
 }
 
 // context returns the server's context, cancelled by Shutdown.
@@ -198,49 +264,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for l := range s.listeners {
 		l.Close()
 	}
-	conns := make([]*Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
 	s.mu.Unlock()
 
-	var closers sync.WaitGroup
-	for _, c := range conns {
-		closers.Add(1)
-		go func() {
-			defer closers.Done()
-			c.Close(StatusGoingAway, "server shutting down")
-		}()
-	}
 	done := make(chan struct{})
 	go func() {
+		s.Manager().CloseAll(context.Background(), StatusGoingAway, "server shutting down")
 		s.handlers.Wait()
-		closers.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
+		// Do not wait for the handlers: one that ignores its connection
+		// would hold Shutdown past ctx. Their connections are closed now,
+		// and handshakes in progress were cancelled above.
+		s.Manager().Range(func(c *Conn) bool {
 			c.CloseNow()
-		}
-		s.mu.Unlock()
-		// Do not wait for the handlers: one that ignores its connection,
-		// or a client stalling in the opening handshake, would hold
-		// Shutdown past ctx. Their connections are closed now, and
-		// handshakes in progress were cancelled above.
+			return true
+		})
 		return ctx.Err()
 	}
 }
 
 // Len returns the number of connections open now (upgraded, not closed).
-func (s *Server) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
+func (s *Server) Len() int { return s.Manager().Len() }
 
 func (s *Server) track(l net.Listener) bool {
 	s.mu.Lock()
@@ -262,23 +310,18 @@ func (s *Server) untrack(l net.Listener) {
 	l.Close()
 }
 
+// register adds c to the manager unless the server is shutting down; the
+// manager drops it when it ends.
 func (s *Server) register(c *Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed.Load() {
 		return false
 	}
-	if s.conns == nil {
-		s.conns = make(map[*Conn]struct{})
+	s.Manager().Add(c)
+	if s.closed.Load() { // Shutdown may have run CloseAll before Add
+		s.Manager().Remove(c)
+		return false
 	}
-	s.conns[c] = struct{}{}
 	return true
-}
-
-func (s *Server) unregister(c *Conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
 }
 
 func (s *Server) logf(format string, args ...any) {

@@ -89,6 +89,17 @@ const (
 	StatusTryAgainLater           = frame.StatusTryAgainLater
 )
 
+// SlowPolicy is what a full send queue does with another message: see
+// Options.SendQueueSize.
+type SlowPolicy = session.SlowPolicy
+
+// Slow-consumer policies.
+const (
+	PolicyBlock = session.PolicyBlock
+	PolicyDrop  = session.PolicyDrop
+	PolicyClose = session.PolicyClose
+)
+
 // Request is the opening handshake request as a server saw it.
 type Request = handshake.Request
 
@@ -123,6 +134,18 @@ type Options struct {
 	// handshake.
 	PingInterval, PongTimeout, IdleTimeout, CloseTimeout time.Duration
 
+	// SendQueueSize, if positive, gives each connection a bounded queue
+	// for Conn.Enqueue and Server.Broadcast, drained by a writer goroutine
+	// of its own, so that one slow peer never stalls the sender. A full
+	// queue applies SlowPolicy: PolicyBlock waits up to SlowTimeout
+	// (default 5 s), PolicyDrop drops the message, PolicyClose closes the
+	// connection with SlowCloseCode (default 1013, try again later).
+	// Default 0: no queue; Enqueue writes at once.
+	SendQueueSize int
+	SlowPolicy    SlowPolicy
+	SlowTimeout   time.Duration
+	SlowCloseCode StatusCode
+
 	// OnMessage, OnClose: push-style callbacks, see session.Options and
 	// Conn.Serve.
 	OnMessage func(c *Conn, typ MessageType, data []byte)
@@ -145,9 +168,13 @@ func (o *Options) sessionOptions(subprotocol string) *session.Options {
 		PongTimeout:  o.PongTimeout,
 		IdleTimeout:  o.IdleTimeout,
 		CloseTimeout: o.CloseTimeout,
-		OnMessage:    o.OnMessage,
-		OnClose:      o.OnClose,
-		Subprotocol:  subprotocol,
+		OnMessage:     o.OnMessage,
+		OnClose:       o.OnClose,
+		Subprotocol:   subprotocol,
+		SendQueueSize: o.SendQueueSize,
+		SlowPolicy:    o.SlowPolicy,
+		SlowTimeout:   o.SlowTimeout,
+		SlowCloseCode: o.SlowCloseCode,
 	}
 }
 

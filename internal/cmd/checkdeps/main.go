@@ -59,6 +59,9 @@ var rules = []rule{
 	{"fuzz/...", []string{"..."}},
 	// Interop tests talk to real peers through the public API.
 	{"interop/...", []string{"", "internal/..."}},
+	// Examples use the public API: the root package, and session for
+	// the Manager.
+	{"examples/...", []string{"", "session", "frame"}},
 	// Development tools are commands: nobody can import them.
 	{"internal/cmd/...", []string{"..."}},
 	// Other internal packages (deflate, ...) are leaves, or build on frame.
