@@ -163,11 +163,11 @@ func (o *Options) connConfig() *conn.Config {
 
 func (o *Options) sessionOptions(subprotocol string) *session.Options {
 	return &session.Options{
-		FragmentSize: o.FragmentSize,
-		PingInterval: o.PingInterval,
-		PongTimeout:  o.PongTimeout,
-		IdleTimeout:  o.IdleTimeout,
-		CloseTimeout: o.CloseTimeout,
+		FragmentSize:  o.FragmentSize,
+		PingInterval:  o.PingInterval,
+		PongTimeout:   o.PongTimeout,
+		IdleTimeout:   o.IdleTimeout,
+		CloseTimeout:  o.CloseTimeout,
 		OnMessage:     o.OnMessage,
 		OnClose:       o.OnClose,
 		Subprotocol:   subprotocol,
