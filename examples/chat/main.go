@@ -114,11 +114,14 @@ func newChat() *chat {
 			// Finds browsers that vanished without a close (a laptop lid
 			// shut): no pong within 30 s ends the connection.
 			PingInterval: 30 * time.Second,
-			// A broadcast writes to every client; one that stops reading
-			// (its TCP window full) fails after 5 s instead of holding
-			// the broadcast, and everyone's next message, for ever.
-			WriteTimeout: 5 * time.Second,
-			OnMessage:    c.onMessage,
+			// Each client has a queue of its own, so a broadcast never
+			// waits for a slow one; a client that falls 64 messages
+			// behind is closed with 1013 (try again later) and its page
+			// reconnects. WriteTimeout bounds a write to a dead peer.
+			SendQueueSize: 64,
+			SlowPolicy:    websocket.PolicyClose,
+			WriteTimeout:  5 * time.Second,
+			OnMessage:     c.onMessage,
 		},
 	}
 	return c
