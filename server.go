@@ -147,7 +147,16 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		backoff = 0
+		// Add under mu, after checking closed: Shutdown sets closed under
+		// mu before it waits, so no Add can race its Wait.
+		s.mu.Lock()
+		if s.closed.Load() {
+			s.mu.Unlock()
+			nc.Close()
+			return ErrServerClosed
+		}
 		s.handlers.Add(1)
+		s.mu.Unlock()
 		go s.serveConn(nc)
 	}
 }
@@ -256,8 +265,8 @@ func (s *Server) maxConnections() int {
 // first, it closes the remaining connections at once and returns ctx's
 // error without waiting any longer for the handlers.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closed.Store(true)
 	s.mu.Lock()
+	s.closed.Store(true)
 	if s.cancel != nil {
 		s.cancel()
 	}

@@ -170,6 +170,10 @@ type Session struct {
 	// Write side: msgMu keeps whole messages together.
 	msgMu sync.Mutex
 
+	// Context cancellation, turned into deadlines: rwatch under readMu,
+	// wwatch under msgMu.
+	rwatch, wwatch deadlineWatch
+
 	// Close handshake.
 	closeMu     sync.Mutex
 	closeSent   bool
@@ -202,6 +206,7 @@ type Session struct {
 // may be nil.
 func New(c *conn.Conn, opts *Options) *Session {
 	s := &Session{c: c, id: lastID.Add(1), done: make(chan struct{})}
+	s.rwatch.set, s.wwatch.set = c.SetReadDeadline, c.SetWriteDeadline
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -294,7 +299,7 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 	if err := ctx.Err(); err != nil {
 		return 0, dst, err
 	}
-	defer s.watchRead(ctx)()
+	s.rwatch.watch(ctx)
 	base := len(dst)
 	dst = append(dst, s.partial...)
 	s.partial = s.partial[:0]
@@ -465,27 +470,6 @@ func (s *Session) fail(code frame.StatusCode, reason string) error {
 	return cerr
 }
 
-// watchRead makes a cancelled ctx interrupt a blocked read by moving the
-// read deadline into the past; the returned func undoes it.
-func (s *Session) watchRead(ctx context.Context) func() {
-	if ctx.Done() == nil {
-		return func() {}
-	}
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		s.c.SetReadDeadline(time.Unix(1, 0))
-		close(fired)
-	})
-	return func() {
-		if !stop() {
-			<-fired
-			if s.readErr == nil {
-				s.c.SetReadDeadline(time.Time{})
-			}
-		}
-	}
-}
-
 func isTimeout(err error) bool {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return true
@@ -534,9 +518,8 @@ func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	stop := s.watchRead(ctx)
+	s.rwatch.watch(ctx)
 	err := s.nextDataFrame()
-	stop()
 	if err != nil {
 		return 0, nil, s.readError(ctx, err)
 	}
@@ -560,7 +543,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if s.readErr != nil {
 		return 0, s.readErr
 	}
-	defer s.watchRead(r.ctx)()
+	s.rwatch.watch(r.ctx)
 	for {
 		if s.c.Remaining() > 0 {
 			n, err := s.c.Read(p)
@@ -603,7 +586,7 @@ func (s *Session) WriteMessage(ctx context.Context, typ MessageType, data []byte
 	}
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
-	defer s.watchWrite(ctx)()
+	s.wwatch.watch(ctx)
 	op := frame.Opcode(typ)
 	for {
 		n := min(len(data), s.opts.FragmentSize)
@@ -641,15 +624,16 @@ func (s *Session) Ping(ctx context.Context, payload []byte) error {
 	return s.writeError(ctx, s.c.WriteFrame(frame.OpPing, true, 0, payload))
 }
 
-// watchWrite makes a cancelled ctx interrupt a blocked write. A write
-// interrupted half way fails the connection.
+// watchWrite makes a cancelled ctx interrupt one blocked write (Ping, which
+// does not hold msgMu and so cannot use wwatch). A write interrupted half
+// way fails the connection.
 func (s *Session) watchWrite(ctx context.Context) func() {
 	if ctx.Done() == nil {
 		return func() {}
 	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		s.c.SetWriteDeadline(time.Unix(1, 0))
+		s.c.SetWriteDeadline(aLongTimeAgo)
 		close(fired)
 	})
 	return func() {
@@ -723,7 +707,7 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 }
 
 func (w *messageWriter) flush(fin bool) error {
-	defer w.s.watchWrite(w.ctx)()
+	w.s.wwatch.watch(w.ctx)
 	err := w.s.c.WriteFrame(w.op, fin, 0, w.buf)
 	w.op = frame.OpContinuation
 	w.buf = w.buf[:0]
@@ -848,6 +832,8 @@ func (s *Session) endFrom(cause error, abort, fromTimer bool) {
 			s.c.Close()
 		}
 		s.stopHeartbeat()
+		s.rwatch.close()
+		s.wwatch.close()
 		s.leaveManagers() // before Done: a closed Done means unregistered
 		close(s.done)
 		if f := s.opts.OnClose; f != nil {

@@ -307,3 +307,42 @@ func TestCloseFromOnMessage(t *testing.T) {
 	}
 	<-client.Done()
 }
+
+// TestCancellableContextZeroAllocs: a loop that reads and writes with one
+// cancellable context (r.Context() in a handler) allocates nothing per
+// message; the context's cancellation is registered once.
+func TestCancellableContextZeroAllocs(t *testing.T) {
+	client, server := pair(t, nil, nil)
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	msg := bytes.Repeat([]byte("z"), 1000)
+	buf := make([]byte, 0, 4096)
+	client.WriteMessage(ctx, Binary, msg)
+	server.AppendMessage(ctx, buf[:0])
+	allocs := testing.AllocsPerRun(200, func() {
+		if err := client.WriteMessage(ctx, Text, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := server.AppendMessage(ctx, buf[:0]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per message with a cancellable context, want 0", allocs)
+	}
+	// The registration still works: cancelling interrupts a blocked read,
+	// and a later read with a fresh context succeeds.
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	if _, _, err := server.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read with a cancelled context: %v", err)
+	}
+	client.SendText(bg, "after")
+	ctx2, cancel2 := context.WithTimeout(bg, 5*time.Second)
+	defer cancel2()
+	if _, data, err := server.ReadMessage(ctx2); err != nil || string(data) != "after" {
+		t.Fatalf("read after the cancellation: %q %v", data, err)
+	}
+}
