@@ -139,12 +139,15 @@ func FuzzReadFrame(f *testing.F) {
 		f.Add(appendFrame(nil, &fr))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := bufio.NewReader(bytes.NewReader(b))
+		src := bytes.NewReader(b)
+		r := bufio.NewReader(src)
 		fr, err := readFrame(r, 1<<16)
 		if err != nil {
 			return
 		}
-		used := len(b) - r.Buffered()
+		// What was consumed: neither buffered in r nor still unread in src
+		// (inputs longer than r's buffer leave bytes in src).
+		used := len(b) - r.Buffered() - src.Len()
 		again := appendFrame(nil, fr)
 		if !bytes.Equal(again, b[:used]) {
 			t.Fatalf("re-encoding differs:\n in  %x\n out %x", b[:used], again)
