@@ -38,6 +38,17 @@
 // error harmlessly; one that ends while bytes are being written fails the
 // session, since half a frame cannot be taken back.
 //
+// # Queues and broadcast
+//
+// With Options.SendQueueSize set, Enqueue hands a message to a bounded
+// per-session queue that a writer goroutine of the session drains, so the
+// sender never waits for a slow peer. A full queue applies
+// Options.SlowPolicy: PolicyBlock waits up to SlowTimeout, PolicyDrop drops
+// the message, PolicyClose closes the session with SlowCloseCode (1013 by
+// default). A Manager keeps a registry of live sessions (they leave it when
+// they end), iterates over a snapshot, and broadcasts a message encoded once
+// (conn.Prepare) to every session through its queue.
+//
 // # Closing
 //
 // Close runs the close handshake of RFC 6455 §7: it sends a close frame,
