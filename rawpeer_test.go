@@ -164,6 +164,14 @@ func (p *rawPeer) next() (frame.Header, []byte, error) {
 // checks that the other end closes the TCP connection.
 func (p *rawPeer) expectClose(want frame.StatusCode) {
 	p.t.Helper()
+	p.expectFrameClose(want)
+	p.expectEOF()
+}
+
+// expectFrameClose reads frames until a close frame and checks its code,
+// without waiting for the end of the connection.
+func (p *rawPeer) expectFrameClose(want frame.StatusCode) {
+	p.t.Helper()
 	for {
 		h, payload, err := p.next()
 		if err != nil {
@@ -178,9 +186,8 @@ func (p *rawPeer) expectClose(want frame.StatusCode) {
 		if got := frame.StatusCode(binary.BigEndian.Uint16(payload)); got != want {
 			p.t.Fatalf("close code %d (%q), want %d", got, payload[2:], want)
 		}
-		break
+		return
 	}
-	p.expectEOF()
 }
 
 // expectEOF checks that the other end closes the TCP connection.

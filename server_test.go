@@ -87,25 +87,6 @@ func TestShutdownGoingAway(t *testing.T) {
 	}
 }
 
-// expectFrameClose reads frames until a close frame and checks its code,
-// without waiting for the end of the connection.
-func (p *rawPeer) expectFrameClose(want frame.StatusCode) {
-	p.t.Helper()
-	for {
-		h, payload, err := p.next()
-		if err != nil {
-			p.t.Fatalf("waiting for close %d: %v", want, err)
-		}
-		if h.Opcode != frame.OpClose {
-			continue
-		}
-		if len(payload) < 2 || frame.StatusCode(uint16(payload[0])<<8|uint16(payload[1])) != want {
-			p.t.Fatalf("close payload %x, want code %d", payload, want)
-		}
-		return
-	}
-}
-
 // TestShutdownExpiredContext: peers that never answer the close frame hold
 // the close handshake for CloseTimeout; when Shutdown's ctx ends first, the
 // connections are dropped at once and Shutdown returns ctx's error.
