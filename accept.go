@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -192,7 +191,7 @@ func refuse(nc net.Conn, status int, reason string, timeout time.Duration, maxHe
 	br := getReader(nc)
 	handshake.ReadRequest(br, maxHeader) // read it, so the client sees the answer rather than a reset
 	putReader(br)
-	e := &handshake.Error{StatusCode: status, Reason: reason, Header: http.Header{"Retry-After": {strconv.Itoa(1)}}}
+	e := &handshake.Error{StatusCode: status, Reason: reason, Header: http.Header{"Retry-After": {"1"}}}
 	nc.Write(handshake.AppendErrorResponse(nil, e))
 	nc.Close()
 }

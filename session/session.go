@@ -183,16 +183,16 @@ type Session struct {
 	closeOnce   sync.Once
 
 	// Heartbeat, run from a timer.
-	hbMu       sync.Mutex
-	hbTimer    *time.Timer
-	hbStopped  bool
-	hbRunning  sync.WaitGroup
-	hbTick     time.Duration
-	pingSent   atomic.Int64 // unix nanos of the outstanding ping, 0 if none
-	pingData   atomic.Uint64
-	rtt        atomic.Int64
-	idleSince  time.Time
-	lastTraffc uint64
+	hbMu        sync.Mutex
+	hbTimer     *time.Timer
+	hbStopped   bool
+	hbRunning   sync.WaitGroup
+	hbTick      time.Duration
+	pingSent    atomic.Int64 // unix nanos of the outstanding ping, 0 if none
+	pingData    atomic.Uint64
+	rtt         atomic.Int64
+	idleSince   time.Time
+	lastTraffic uint64
 
 	dataMu sync.Mutex
 	data   map[any]any
@@ -793,6 +793,9 @@ func (s *Session) CloseNow() error {
 	return nil
 }
 
+// waitDone waits for a Close already under way. That one is bounded by
+// CloseTimeout plus the connection's bounded flush; the extra second only
+// keeps a second caller from giving up just before the first finishes.
 func (s *Session) waitDone() {
 	select {
 	case <-s.done:
@@ -905,8 +908,8 @@ func (s *Session) heartbeat() {
 		return
 	} else if d := s.opts.IdleTimeout; d > 0 {
 		st := s.c.Stats()
-		if traffic := st.BytesIn + st.BytesOut; traffic != s.lastTraffc {
-			s.lastTraffc = traffic
+		if traffic := st.BytesIn + st.BytesOut; traffic != s.lastTraffic {
+			s.lastTraffic = traffic
 			s.idleSince = now
 		} else if now.Sub(s.idleSince) >= d {
 			s.setResult(&CloseError{Code: frame.StatusNormalClosure, Reason: "idle timeout", Err: ErrIdleTimeout})
