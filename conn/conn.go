@@ -116,11 +116,17 @@ type Conn struct {
 	state atomic.Int32
 	since time.Time
 
-	// Read side, owned by the reader.
-	dec  frame.Decoder
-	rbuf []byte
-	r, w int
-	rerr error // sticky read error
+	// Read side, owned by the reader. rbuf is nil while an idle
+	// connection waits for bytes in raw mode (see rawread_unix.go): then
+	// it holds no read buffer at all.
+	dec    frame.Decoder
+	rbuf   []byte
+	rpb    *pool.Buffer // the pooled buffer rbuf lives in, if any
+	r, w   int
+	rerr   error // sticky read error
+	opened bool  // Open was called
+	holds  bool  // CorkUntilRead is in effect: fill releases it
+	raw    rawReader
 
 	// Write side, guarded by wmu.
 	wmu       sync.Mutex
@@ -128,6 +134,7 @@ type Conn struct {
 	wbuf      *pool.Buffer // held only while a batch is being written
 	werr      error        // sticky write error
 	corked    bool
+	held      bool // CorkUntilRead: corked until the reader waits
 	sentClose bool
 	keys      [64]byte // random bytes for mask keys, refilled in batches
 	keyPos    int
@@ -187,8 +194,16 @@ func New(nc net.Conn, role Role, cfg *Config) *Conn {
 // that the handshake read past its end (they belong to the frame stream); it
 // is copied.
 func (c *Conn) Open(buffered []byte) error {
-	size := max(c.cfg.readBufferSize(), len(buffered))
-	c.rbuf = make([]byte, size)
+	c.opened = true
+	if !c.raw.init(c) || len(buffered) > c.cfg.readBufferSize() {
+		// Bytes from the handshake that do not fit a pooled buffer, or a
+		// connection that cannot wait for readability without a buffer
+		// (TLS, pipes): an owned buffer for the connection's life.
+		c.raw = rawReader{}
+		c.rbuf = make([]byte, max(c.cfg.readBufferSize(), len(buffered)))
+	} else if len(buffered) > 0 {
+		c.getReadBuffer()
+	}
 	c.w = copy(c.rbuf, buffered)
 	c.since = time.Now()
 	if !c.transition(Connecting, Connected) {
@@ -285,7 +300,7 @@ func (c *Conn) NextFrame() (frame.Header, error) {
 	if c.rerr != nil {
 		return frame.Header{}, c.rerr
 	}
-	if c.rbuf == nil {
+	if !c.opened {
 		return frame.Header{}, ErrNotConnected
 	}
 	for c.dec.Remaining() > 0 {
@@ -344,8 +359,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if c.rerr != nil {
 			return 0, c.rerr
 		}
-		if len(p) >= len(c.rbuf) {
+		if len(p) >= c.cfg.readBufferSize() {
 			// Large read: straight into the caller's buffer.
+			if c.holds {
+				c.releaseHold()
+			}
 			n, err := c.nc.Read(p)
 			if n > 0 {
 				c.stats.bytesIn.Add(uint64(n))
@@ -409,8 +427,18 @@ func (c *Conn) fill() error {
 	if c.rerr != nil {
 		return c.rerr
 	}
+	if c.holds {
+		// About to wait for the socket: what was held goes out now. A
+		// write error is the writers' to report.
+		c.releaseHold()
+	}
 	if c.r == c.w {
 		c.r, c.w = 0, 0
+		if c.raw.ok() {
+			// Nothing partial is buffered: wait for bytes without holding
+			// a buffer.
+			return c.fillRaw()
+		}
 	} else if c.w == len(c.rbuf) {
 		c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
 		c.r = 0
@@ -422,6 +450,21 @@ func (c *Conn) fill() error {
 		return nil
 	}
 	return c.readErr(err)
+}
+
+// getReadBuffer borrows a read buffer from the pool.
+func (c *Conn) getReadBuffer() {
+	c.rpb = pool.GetBuffer(c.cfg.readBufferSize())
+	c.rbuf = c.rpb.B[:cap(c.rpb.B)]
+}
+
+// putReadBuffer returns the read buffer, which must be empty, to the pool.
+func (c *Conn) putReadBuffer() {
+	if c.rpb != nil {
+		c.rpb.B = c.rpb.B[:0]
+		pool.PutBuffer(c.rpb)
+		c.rpb, c.rbuf = nil, nil
+	}
 }
 
 // readErr classifies a read error: timeouts are returned and forgotten,
@@ -461,7 +504,7 @@ func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) 
 	c.wmu.Lock()
 	last := c.waiting.Add(-1) == 0
 	err := c.writeLocked(op, fin, rsv, payload)
-	if err == nil && last && !c.corked {
+	if err == nil && last && !c.corked && !c.held {
 		err = c.flushLocked()
 	}
 	c.wmu.Unlock()
@@ -483,6 +526,43 @@ func (c *Conn) Uncork() error {
 	defer c.wmu.Unlock()
 	c.corked = false
 	return c.flushLocked()
+}
+
+// CorkUntilRead holds frames in the write buffer until the reader next has
+// to wait for the socket (or until Flush, or a full buffer). A reader that
+// has more frames buffered calls it before handling the one it has, so
+// that the replies to a whole batch of frames leave in one system call;
+// the added latency is bounded by the time it takes to handle frames that
+// have already arrived. Only the reading goroutine may call it.
+func (c *Conn) CorkUntilRead() {
+	if c.holds {
+		return
+	}
+	c.holds = true
+	c.wmu.Lock()
+	c.held = true
+	c.wmu.Unlock()
+}
+
+// releaseHold ends CorkUntilRead and writes what it held.
+func (c *Conn) releaseHold() error {
+	c.holds = false
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.held = false
+	if c.corked {
+		return nil
+	}
+	return c.flushLocked()
+}
+
+// ReleaseWrites ends CorkUntilRead at once (a reader that stops reading
+// calls it). Only the reading goroutine may call it.
+func (c *Conn) ReleaseWrites() error {
+	if !c.holds {
+		return nil
+	}
+	return c.releaseHold()
 }
 
 // Flush writes whatever is buffered, even while corked.
@@ -518,7 +598,7 @@ func (c *Conn) writeLocked(op frame.Opcode, fin bool, rsv uint8, payload []byte)
 	if c.werr != nil {
 		return c.werr
 	}
-	if c.rbuf == nil {
+	if !c.opened {
 		return ErrNotConnected
 	}
 	if c.sentClose {
@@ -629,7 +709,7 @@ func (c *Conn) WritePrepared(p *Prepared) error {
 	}
 	c.waiting.Add(1)
 	c.wmu.Lock()
-	flush := c.waiting.Add(-1) == 0 && !c.corked
+	flush := c.waiting.Add(-1) == 0 && !c.corked && !c.held
 	err := c.writePreparedLocked(p, flush)
 	if err == nil && flush {
 		err = c.flushLocked()
@@ -642,7 +722,7 @@ func (c *Conn) writePreparedLocked(p *Prepared, flush bool) error {
 	if c.werr != nil {
 		return c.werr
 	}
-	if c.rbuf == nil {
+	if !c.opened {
 		return ErrNotConnected
 	}
 	if c.sentClose {

@@ -213,9 +213,10 @@ func TestLimitBeforePayload(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != frame.StatusMessageTooBig {
 		t.Fatalf("NextFrame: %v, want a 1009 protocol error", err)
 	}
-	// The error value is all that may be allocated: nothing sized by the
+	// The error value and the pooled read buffer (4 KiB, allocated the
+	// first time) are all that may be allocated: nothing sized by the
 	// declared length.
-	if n := after.TotalAlloc - before.TotalAlloc; n > 4096 {
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8192 {
 		t.Errorf("NextFrame allocated %d bytes for a huge declared length", n)
 	}
 }
@@ -359,5 +360,54 @@ func TestServe(t *testing.T) {
 	want := "[text:false:frag ping:true:p continuation:true:ment binary:true:stop]"
 	if err != stop || fmt.Sprint(got) != want {
 		t.Fatalf("Serve: %v, frames %v, want %s", err, got, want)
+	}
+}
+
+// TestIdleHoldsNoReadBuffer: a socket connection waiting for bytes with
+// nothing partial buffered gives its read buffer back to the pool, and
+// keeps it while a frame is half read.
+func TestIdleHoldsNoReadBuffer(t *testing.T) {
+	a, b := testutil.LoopbackPair(t)
+	server := New(b, Server, nil)
+	server.Open(nil)
+	if !server.raw.ok() {
+		t.Skip("raw reads are not available on this platform") // rawread_other.go
+	}
+	msg := frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Length: 5})
+	msg = append(msg, "hello"...)
+	half := len(msg) - 2
+	a.Write(msg[:half])
+	server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := server.NextFrame(); err != nil {
+		t.Fatal(err)
+	}
+	server.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	p := make([]byte, 5)
+	n, err := server.Read(p)
+	if err != nil || n != 3 {
+		t.Fatalf("Read = %d, %v; want the 3 bytes that arrived", n, err)
+	}
+	if _, err := server.Read(p[n:]); !isTimeout(err) {
+		t.Fatalf("Read: %v, want a timeout", err)
+	}
+	a.Write(msg[half:])
+	server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	m, err := server.Read(p[n:])
+	if err != nil || string(p[:n+m]) != "hello" {
+		t.Fatalf("payload %q, %v", p[:n+m], err)
+	}
+	server.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := server.NextFrame(); !isTimeout(err) {
+		t.Fatalf("NextFrame: %v, want a timeout", err)
+	}
+	if server.rbuf != nil {
+		t.Errorf("an idle connection holds a %d-byte read buffer", len(server.rbuf))
+	}
+	// And it still reads what comes next.
+	a.Write(msg)
+	server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	h, err := server.NextFrame()
+	if err != nil || h.Length != 5 {
+		t.Fatalf("NextFrame after idling: %+v, %v", h, err)
 	}
 }

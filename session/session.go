@@ -482,8 +482,15 @@ func isTimeout(err error) bool {
 // Options.OnMessage (which may be nil to discard them). It returns nil when
 // the session ended with a close handshake and the cause otherwise; how it
 // ended is in Err.
+//
+// While frames that have already arrived wait in the read buffer, writes
+// are held (conn.Conn.CorkUntilRead) and go out together when Serve next
+// waits for the socket: replies to a batch of pipelined messages cost one
+// system call, and the added latency is at most the time OnMessage takes
+// for the messages already received. Call Flush to send at once.
 func (s *Session) Serve(ctx context.Context) error {
 	var buf []byte
+	defer s.c.ReleaseWrites()
 	for {
 		typ, data, err := s.AppendMessage(ctx, buf[:0])
 		if err != nil {
@@ -494,6 +501,9 @@ func (s *Session) Serve(ctx context.Context) error {
 			return err
 		}
 		if f := s.opts.OnMessage; f != nil {
+			if s.c.Buffered() > 0 {
+				s.c.CorkUntilRead()
+			}
 			f(s, typ, data)
 		}
 		if cap(data) <= 1<<20 {
@@ -723,6 +733,10 @@ func (w *messageWriter) Close() error {
 	defer w.s.msgMu.Unlock()
 	return w.flush(true)
 }
+
+// Flush writes at once whatever frames are held in the write buffer (by
+// Serve while it handles a batch of messages that arrived together).
+func (s *Session) Flush() error { return s.c.Flush() }
 
 // ---------------------------------------------------------------------------
 // Closing

@@ -4,8 +4,9 @@
 //	echoserver -addr 127.0.0.1:9001
 //
 // It is written the way the README tells users to write a fast server: a
-// Server with a handler that reads into a reused buffer (no allocation per
-// message) and writes the same bytes back.
+// Server in push style (no Handler, Options.OnMessage), whose message
+// buffer is reused and whose replies to messages that arrived together
+// leave in one write.
 package main
 
 import (
@@ -28,8 +29,8 @@ func main() {
 	srv := &websocket.Server{
 		Addr:           *addr,
 		MaxConnections: *maxConns,
-		Handler:        echo,
 		Options: websocket.AcceptOptions{
+			Options: websocket.Options{OnMessage: echo},
 			// Conformance clients send no Origin; browsers on other
 			// origins are welcome too: this is a test server.
 			InsecureSkipOriginCheck: true,
@@ -49,17 +50,8 @@ func main() {
 	}
 }
 
-func echo(c *websocket.Conn, _ *websocket.Request) {
-	ctx := context.Background()
-	var buf []byte
-	for {
-		typ, data, err := c.AppendMessage(ctx, buf[:0])
-		if err != nil {
-			return
-		}
-		if err := c.WriteMessage(ctx, typ, data); err != nil {
-			return
-		}
-		buf = data
-	}
+// echo sends every message back. data is only valid during the call, and
+// WriteMessage is done with it when it returns.
+func echo(c *websocket.Conn, typ websocket.MessageType, data []byte) {
+	c.WriteMessage(context.Background(), typ, data)
 }

@@ -1,0 +1,85 @@
+package session
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/testutil"
+)
+
+// countingConn counts the writes that reach the socket.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int32
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestServeCorksBatch: messages that arrive together are echoed from
+// OnMessage in one write, and a message arriving alone is answered at once.
+func TestServeCorksBatch(t *testing.T) {
+	a, b := testutil.LoopbackPair(t)
+	cb := &countingConn{Conn: b}
+	sc := conn.New(cb, conn.Server, nil)
+	sc.Open(nil)
+	server := New(sc, &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+		s.WriteMessage(bg, typ, data)
+	}})
+	go server.Serve(bg)
+	t.Cleanup(func() { server.CloseNow() })
+
+	const n = 20
+	var batch, want []byte
+	for i := range n {
+		p := fmt.Appendf(nil, "message %02d", i)
+		batch = frame.AppendHeader(batch, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Length: int64(len(p))})
+		batch = append(batch, p...) // zero mask key: the payload reads as is
+		want = frame.AppendHeader(want, frame.Header{Fin: true, Opcode: frame.OpText, Length: int64(len(p))})
+		want = append(want, p...)
+	}
+	a.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := a.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	if _, err := readFull(a, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("echoes differ:\n got %q\nwant %q", got, want)
+	}
+	if w := cb.writes.Load(); w != 1 {
+		t.Errorf("%d messages that arrived together were echoed in %d writes, want 1", n, w)
+	}
+
+	// A lone message is not held back.
+	one := want[:len(want)/n]
+	in := batch[:len(batch)/n]
+	if _, err := a.Write(in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readFull(a, got[:len(one)]); err != nil || !bytes.Equal(got[:len(one)], one) {
+		t.Fatalf("lone echo %q, %v", got[:len(one)], err)
+	}
+}
+
+func readFull(c net.Conn, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := c.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
