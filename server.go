@@ -162,9 +162,14 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 func (s *Server) serveConn(nc net.Conn) {
-	defer s.handlers.Done()
 	n := s.active.Add(1)
-	defer s.active.Add(-1)
+	detached := false
+	defer func() {
+		if !detached {
+			s.active.Add(-1)
+			s.handlers.Done()
+		}
+	}()
 	opts := s.options()
 	timeout := durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)
 	maxHeader := opts.MaxHeaderBytes
@@ -188,11 +193,22 @@ func (s *Server) serveConn(nc net.Conn) {
 		c.Close(StatusGoingAway, "server shutting down")
 		return
 	}
-	if s.Handler != nil {
-		s.Handler(c, req)
-	} else {
-		c.Serve(s.context())
+	if s.Handler == nil {
+		// Push style: the session serves itself on goroutines that keep
+		// small stacks while idle (this one grew in the handshake), and
+		// this goroutine ends. Not s.context(): Shutdown ends these
+		// sessions with a close handshake (Manager.CloseAll), and a
+		// context that can be cancelled costs every idle connection a
+		// registration.
+		detached = true
+		c.ServeDetached(context.Background(), func(error) {
+			c.Close(StatusNormalClosure, "")
+			s.active.Add(-1)
+			s.handlers.Done()
+		})
+		return
 	}
+	s.Handler(c, req)
 	c.Close(StatusNormalClosure, "")
 }
 

@@ -103,6 +103,18 @@ func limit(v, def int64) int64 {
 	return v
 }
 
+// settings are the parts of a Config that a Conn keeps after New, compact
+// because every connection carries them.
+type settings struct {
+	readBufferSize, writeBufferSize int32
+	writeTimeout                    time.Duration
+	onStateChange                   func(c *Conn, from, to State)
+	onClose                         func(c *Conn, err error)
+}
+
+func (s *settings) readBufSize() int  { return int(s.readBufferSize) }
+func (s *settings) writeBufSize() int { return int(s.writeBufferSize) }
+
 // Conn is a WebSocket connection at the frame level.
 //
 // One goroutine at a time may read (NextFrame, Read, ReadFrame). Any number of
@@ -111,10 +123,10 @@ func limit(v, def int64) int64 {
 type Conn struct {
 	nc   net.Conn
 	role Role
-	cfg  Config
+	cfg  settings
 
 	state atomic.Int32
-	since time.Time
+	since int64 // unix nanoseconds of Open
 
 	// Read side, owned by the reader. rbuf is nil while an idle
 	// connection waits for bytes in raw mode (see rawread_unix.go): then
@@ -136,7 +148,7 @@ type Conn struct {
 	corked    bool
 	held      bool // CorkUntilRead: corked until the reader waits
 	sentClose bool
-	keys      [64]byte // random bytes for mask keys, refilled in batches
+	keys      *[64]byte // a client's random bytes for mask keys, refilled in batches
 	keyPos    int
 	iov       net.Buffers
 	iovArr    [2][]byte
@@ -171,21 +183,32 @@ type Stats struct {
 // may be nil.
 func New(nc net.Conn, role Role, cfg *Config) *Conn {
 	c := &Conn{nc: nc, role: role}
-	if cfg != nil {
-		c.cfg = *cfg
+	var zero Config
+	if cfg == nil {
+		cfg = &zero
 	}
-	maxMsg := limit(c.cfg.MaxMessageSize, DefaultMaxMessageSize)
-	maxFrame := limit(c.cfg.MaxFrameSize, maxMsg)
+	c.cfg = settings{
+		readBufferSize:  int32(min(cfg.readBufferSize(), 1<<30)),
+		writeBufferSize: int32(min(cfg.writeBufferSize(), 1<<30)),
+		writeTimeout:    cfg.WriteTimeout,
+		onStateChange:   cfg.OnStateChange,
+		onClose:         cfg.OnClose,
+	}
+	maxMsg := limit(cfg.MaxMessageSize, DefaultMaxMessageSize)
+	maxFrame := limit(cfg.MaxFrameSize, maxMsg)
 	if maxMsg > 0 && (maxFrame == 0 || maxFrame > maxMsg) {
 		maxFrame = maxMsg
 	}
 	c.dec = frame.Decoder{
 		ExpectMasked:   role == Server,
-		AllowedRsv:     c.cfg.AllowedRsv,
+		AllowedRsv:     cfg.AllowedRsv,
 		MaxFrameSize:   maxFrame,
 		MaxMessageSize: maxMsg,
 	}
-	c.keyPos = len(c.keys)
+	if role == Client {
+		c.keys = new([64]byte)
+		c.keyPos = len(c.keys)
+	}
 	c.transition(Disconnected, Connecting)
 	return c
 }
@@ -195,17 +218,17 @@ func New(nc net.Conn, role Role, cfg *Config) *Conn {
 // is copied.
 func (c *Conn) Open(buffered []byte) error {
 	c.opened = true
-	if !c.raw.init(c) || len(buffered) > c.cfg.readBufferSize() {
+	if !c.raw.init(c) || len(buffered) > c.cfg.readBufSize() {
 		// Bytes from the handshake that do not fit a pooled buffer, or a
 		// connection that cannot wait for readability without a buffer
 		// (TLS, pipes): an owned buffer for the connection's life.
 		c.raw = rawReader{}
-		c.rbuf = make([]byte, max(c.cfg.readBufferSize(), len(buffered)))
+		c.rbuf = make([]byte, max(c.cfg.readBufSize(), len(buffered)))
 	} else if len(buffered) > 0 {
 		c.getReadBuffer()
 	}
 	c.w = copy(c.rbuf, buffered)
-	c.since = time.Now()
+	c.since = time.Now().UnixNano()
 	if !c.transition(Connecting, Connected) {
 		return ErrNotConnected
 	}
@@ -246,10 +269,10 @@ func (c *Conn) Stats() Stats {
 		FramesOut:   c.stats.framesOut.Load(),
 		MessagesIn:  c.stats.messagesIn.Load(),
 		MessagesOut: c.stats.messagesOut.Load(),
-		Since:       c.since,
 	}
-	if !c.since.IsZero() {
-		s.Uptime = time.Since(c.since)
+	if c.since != 0 {
+		s.Since = time.Unix(0, c.since)
+		s.Uptime = time.Since(s.Since)
 	}
 	return s
 }
@@ -269,7 +292,7 @@ func (c *Conn) transition(from, to State) bool {
 	if !CanTransition(from, to) || !c.state.CompareAndSwap(int32(from), int32(to)) {
 		return false
 	}
-	if f := c.cfg.OnStateChange; f != nil {
+	if f := c.cfg.onStateChange; f != nil {
 		f(c, from, to)
 	}
 	return true
@@ -359,7 +382,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if c.rerr != nil {
 			return 0, c.rerr
 		}
-		if len(p) >= c.cfg.readBufferSize() {
+		if len(p) >= c.cfg.readBufSize() {
 			// Large read: straight into the caller's buffer.
 			if c.holds {
 				c.releaseHold()
@@ -420,6 +443,24 @@ func (c *Conn) Serve(fn func(h frame.Header, payload []byte) error) error {
 	}
 }
 
+// WaitReadable returns once bytes are buffered for the reader, waiting for
+// the socket if none are. A reader that parks here between messages rather
+// than deep inside NextFrame keeps its goroutine's stack small, and an idle
+// socket connection holds no read buffer while it waits. Errors are those
+// of NextFrame: a timeout leaves the connection usable.
+func (c *Conn) WaitReadable() error {
+	if c.r < c.w {
+		return nil
+	}
+	if c.rerr != nil {
+		return c.rerr
+	}
+	if !c.opened {
+		return ErrNotConnected
+	}
+	return c.fill()
+}
+
 // fill reads more bytes into the read buffer. It is called only when every
 // buffered byte has been consumed by the decoder or handed out, or when a
 // partial frame sits at the end of the buffer.
@@ -454,7 +495,7 @@ func (c *Conn) fill() error {
 
 // getReadBuffer borrows a read buffer from the pool.
 func (c *Conn) getReadBuffer() {
-	c.rpb = pool.GetBuffer(c.cfg.readBufferSize())
+	c.rpb = pool.GetBuffer(c.cfg.readBufSize())
 	c.rbuf = c.rpb.B[:cap(c.rpb.B)]
 }
 
@@ -585,7 +626,7 @@ const maxCoalesce = 64 << 10
 // need is small enough to coalesce.
 func (c *Conn) buffer(need int) []byte {
 	if c.wbuf == nil {
-		size := c.cfg.writeBufferSize()
+		size := c.cfg.writeBufSize()
 		if need <= maxCoalesce {
 			size = max(size, need)
 		}
@@ -770,8 +811,8 @@ func (c *Conn) sentFrame(op frame.Opcode, fin bool) {
 
 // writeTo writes bufs to the socket, bounded by WriteTimeout.
 func (c *Conn) writeTo(bufs *net.Buffers) (int64, error) {
-	if c.cfg.WriteTimeout > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	if c.cfg.writeTimeout > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
 	}
 	n, err := bufs.WriteTo(c.nc)
 	c.stats.bytesOut.Add(uint64(n))
@@ -790,8 +831,8 @@ func (c *Conn) writeBuffered() error {
 	if b == nil || len(b.B) == 0 {
 		return nil
 	}
-	if c.cfg.WriteTimeout > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	if c.cfg.writeTimeout > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
 	}
 	n, err := c.nc.Write(b.B)
 	c.stats.bytesOut.Add(uint64(n))
@@ -878,14 +919,14 @@ func (c *Conn) finish(err error, abort bool) error {
 		for {
 			s := c.State()
 			if s == Closed || c.state.CompareAndSwap(int32(s), int32(Closed)) {
-				if s != Closed && c.cfg.OnStateChange != nil {
-					c.cfg.OnStateChange(c, s, Closed)
+				if s != Closed && c.cfg.onStateChange != nil {
+					c.cfg.onStateChange(c, s, Closed)
 				}
 				break
 			}
 		}
-		if c.cfg.OnClose != nil {
-			c.cfg.OnClose(c, c.Err())
+		if c.cfg.onClose != nil {
+			c.cfg.onClose(c, c.Err())
 		}
 	})
 	return cerr

@@ -83,3 +83,41 @@ func readFull(c net.Conn, p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// TestServeDetached: the detached loop answers messages across idle
+// periods (each one a move to a fresh goroutine), and reports the end of
+// the session once, with nil after a close handshake.
+func TestServeDetached(t *testing.T) {
+	client, server := pair(t, nil, &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+		s.WriteMessage(bg, typ, data)
+	}})
+	ended := make(chan error, 2)
+	server.ServeDetached(bg, func(err error) { ended <- err })
+	for i := range 5 {
+		msg := fmt.Sprintf("message %d", i)
+		if err := client.SendText(bg, msg); err != nil {
+			t.Fatal(err)
+		}
+		typ, data, err := client.ReadMessage(bg)
+		if err != nil || typ != Text || string(data) != msg {
+			t.Fatalf("echo %d: %v %q %v", i, typ, data, err)
+		}
+		time.Sleep(5 * time.Millisecond) // let the server go idle
+	}
+	if err := client.Close(frame.StatusNormalClosure, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("done(%v), want nil after a close handshake", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("done was not called")
+	}
+	select {
+	case err := <-ended:
+		t.Errorf("done called twice (%v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+}

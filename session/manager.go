@@ -280,22 +280,31 @@ func (m *Manager) CloseAll(ctx context.Context, code frame.StatusCode, reason st
 }
 
 // joinManager records that m holds s, so that s leaves m when it ends. It
-// reports false if s has ended already.
+// reports false if s has ended already. Most sessions belong to one
+// manager, which takes no map.
 func (s *Session) joinManager(m *Manager) bool {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.gone {
 		return false
 	}
-	if s.mgrs == nil {
-		s.mgrs = make(map[*Manager]struct{}, 1)
+	switch {
+	case s.mgr == nil || s.mgr == m:
+		s.mgr = m
+	default:
+		if s.mgrs == nil {
+			s.mgrs = make(map[*Manager]struct{}, 1)
+		}
+		s.mgrs[m] = struct{}{}
 	}
-	s.mgrs[m] = struct{}{}
 	return true
 }
 
 func (s *Session) leaveManager(m *Manager) {
 	s.closeMu.Lock()
+	if s.mgr == m {
+		s.mgr = nil
+	}
 	delete(s.mgrs, m)
 	s.closeMu.Unlock()
 }
@@ -304,9 +313,12 @@ func (s *Session) leaveManager(m *Manager) {
 func (s *Session) leaveManagers() {
 	s.closeMu.Lock()
 	s.gone = true
-	mgrs := s.mgrs
-	s.mgrs = nil
+	first, mgrs := s.mgr, s.mgrs
+	s.mgr, s.mgrs = nil, nil
 	s.closeMu.Unlock()
+	if first != nil {
+		first.drop(s)
+	}
 	for m := range mgrs {
 		m.drop(s)
 	}

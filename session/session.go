@@ -16,6 +16,7 @@ import (
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/utf8"
+	"github.com/rfc6455/websocket/pool"
 )
 
 // MessageType is the type of a data message.
@@ -163,7 +164,6 @@ type Session struct {
 	msgType  MessageType
 	utf8     utf8.Validator
 	partial  []byte // message bytes read before a cancelled read returned
-	ctrl     [frame.MaxControlPayload]byte
 	readErr  error // sticky: the session ended
 	streamOn bool  // a NextReader stream is open
 
@@ -198,7 +198,8 @@ type Session struct {
 	data   map[any]any
 
 	q    *sendQueue            // nil without Options.SendQueueSize
-	mgrs map[*Manager]struct{} // managers holding the session, guarded by closeMu
+	mgr  *Manager              // a manager holding the session, guarded by closeMu
+	mgrs map[*Manager]struct{} // any others, guarded by closeMu
 	gone bool                  // the session ended: no more managers, guarded by closeMu
 }
 
@@ -370,7 +371,11 @@ func (s *Session) nextDataFrame() error {
 
 // control handles a control frame whose header was just read.
 func (s *Session) control(h frame.Header) error {
-	p, err := s.c.ReadPayload(s.ctrl[:0])
+	// Control frames are rare: their payload goes to a pooled buffer rather
+	// than one that every session carries.
+	b := pool.GetBuffer(frame.MaxControlPayload)
+	defer pool.PutBuffer(b)
+	p, err := s.c.ReadPayload(b.B[:0])
 	if err != nil {
 		return err
 	}
@@ -492,13 +497,10 @@ func (s *Session) Serve(ctx context.Context) error {
 	var buf []byte
 	defer s.c.ReleaseWrites()
 	for {
+		s.waitReadable(ctx)
 		typ, data, err := s.AppendMessage(ctx, buf[:0])
 		if err != nil {
-			var ce *CloseError
-			if errors.As(err, &ce) && ce.Code != frame.StatusAbnormalClosure && ce.Err == nil {
-				return nil
-			}
-			return err
+			return serveResult(err)
 		}
 		if f := s.opts.OnMessage; f != nil {
 			if s.c.Buffered() > 0 {
@@ -510,6 +512,92 @@ func (s *Session) Serve(ctx context.Context) error {
 			buf = data // keep a reasonable buffer for the next message
 		}
 	}
+}
+
+// ServeDetached serves the session like Serve, but on goroutines of its
+// own, and returns at once; done, if not nil, is called with what Serve
+// would have returned once the session has ended.
+//
+// It is for servers holding many mostly idle connections. Whenever the
+// connection runs out of bytes after handling messages, the loop moves to
+// a fresh goroutine before it waits, so that an idle session keeps a
+// minimal stack rather than one grown by handling messages, and it holds
+// no message buffer while idle. The move costs a goroutine start each time
+// the connection goes idle.
+func (s *Session) ServeDetached(ctx context.Context, done func(error)) {
+	go s.serveHop(ctx, done)
+}
+
+func (s *Session) serveHop(ctx context.Context, done func(error)) {
+	var msg *pool.Buffer
+	handled := false
+	for {
+		if s.readIdle() {
+			if handled {
+				// Send what the batch produced, let go of the buffer,
+				// and wait on a fresh stack.
+				s.c.ReleaseWrites()
+				if msg != nil {
+					pool.PutBuffer(msg)
+				}
+				go s.serveHop(ctx, done)
+				return
+			}
+			s.waitReadable(ctx)
+		}
+		if msg == nil {
+			msg = pool.GetBuffer(512)
+		}
+		typ, data, err := s.AppendMessage(ctx, msg.B[:0])
+		if err != nil {
+			s.c.ReleaseWrites()
+			if msg != nil {
+				pool.PutBuffer(msg)
+			}
+			if done != nil {
+				done(serveResult(err))
+			}
+			return
+		}
+		handled = true
+		if f := s.opts.OnMessage; f != nil {
+			if s.c.Buffered() > 0 {
+				s.c.CorkUntilRead()
+			}
+			f(s, typ, data)
+		}
+		msg.B = data[:0] // grown for a large message: the pool files it by size
+
+	}
+}
+
+// serveResult is what Serve returns for the error that ended its loop.
+func serveResult(err error) error {
+	var ce *CloseError
+	if errors.As(err, &ce) && ce.Code != frame.StatusAbnormalClosure && ce.Err == nil {
+		return nil
+	}
+	return err
+}
+
+// readIdle reports whether the reader has nothing buffered and nothing
+// half read: the next read would wait for the socket.
+func (s *Session) readIdle() bool {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	return s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0 && s.c.Buffered() == 0
+}
+
+// waitReadable parks an idle Serve loop with a shallow stack, so that the
+// runtime can shrink the stacks of idle connections. Errors are left for
+// AppendMessage to meet and report.
+func (s *Session) waitReadable(ctx context.Context) {
+	s.readMu.Lock()
+	if s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0 && ctx.Err() == nil {
+		s.rwatch.watch(ctx)
+		s.c.WaitReadable()
+	}
+	s.readMu.Unlock()
 }
 
 // NextReader returns the type of the next message and a reader for its
