@@ -164,8 +164,8 @@ type Session struct {
 	msgType  MessageType
 	utf8     utf8.Validator
 	partial  []byte // message bytes read before a cancelled read returned
-	readErr  error // sticky: the session ended
-	streamOn bool  // a NextReader stream is open
+	readErr  error  // sticky: the session ended
+	streamOn bool   // a NextReader stream is open
 
 	// Write side: msgMu keeps whole messages together.
 	msgMu sync.Mutex
