@@ -54,25 +54,40 @@ func (o *AcceptOptions) originPolicy() *handshake.OriginPolicy {
 }
 
 // check runs every server-side check on req: the request itself, its
-// Origin; it returns the chosen subprotocol.
-func (o *AcceptOptions) check(req *handshake.Request) (string, error) {
+// Origin; it returns the chosen subprotocol and extensions.
+func (o *AcceptOptions) check(req *handshake.Request) (agreement, error) {
 	if err := handshake.Check(req); err != nil {
-		return "", err
+		return agreement{}, err
 	}
 	if err := o.originPolicy().Check(req); err != nil {
-		return "", err
+		return agreement{}, err
 	}
-	return handshake.SelectProtocol(req.Protocols, o.Subprotocols), nil
+	a := agreement{protocol: handshake.SelectProtocol(req.Protocols, o.Subprotocols)}
+	if o.Compression != nil {
+		if p, _, ok := o.Compression.deflateConfig().Accept(req.Extensions); ok {
+			a.deflate = &p
+		}
+	}
+	return a, nil
+}
+
+// response is the server's 101 answer for req and a.
+func (o *AcceptOptions) response(req *handshake.Request, a agreement) []byte {
+	var ext string
+	if a.deflate != nil {
+		ext = a.deflate.String()
+	}
+	return handshake.AppendResponse(nil, req.Key, a.protocol, ext, o.Header)
 }
 
 // open turns a socket whose handshake succeeded into a Conn.
-func (o *AcceptOptions) open(nc net.Conn, buffered []byte, protocol string) (*Conn, error) {
-	c := conn.New(nc, conn.Server, o.connConfig())
+func (o *AcceptOptions) open(nc net.Conn, buffered []byte, a agreement) (*Conn, error) {
+	c := conn.New(nc, conn.Server, o.connConfig(a))
 	if err := c.Open(buffered); err != nil {
 		c.Abort(err)
 		return nil, err
 	}
-	return session.New(c, o.sessionOptions(protocol)), nil
+	return session.New(c, o.sessionOptions(a, true)), nil
 }
 
 // Accept upgrades an HTTP request to a WebSocket connection, on net/http. On
@@ -84,9 +99,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		opts = &AcceptOptions{}
 	}
 	req, err := handshake.FromHTTP(r)
-	var protocol string
+	var a agreement
 	if err == nil {
-		protocol, err = opts.check(req)
+		a, err = opts.check(req)
 	}
 	if err != nil {
 		var he *handshake.Error
@@ -107,14 +122,14 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	// net/http may have read past the request head: those bytes are frames.
 	early := buffered(brw.Reader)
-	resp := handshake.AppendResponse(nil, req.Key, protocol, "", opts.Header)
+	resp := opts.response(req, a)
 	nc.SetDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
 	if _, err := nc.Write(resp); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	nc.SetDeadline(time.Time{})
-	return opts.open(nc, early, protocol)
+	return opts.open(nc, early, a)
 }
 
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
@@ -162,9 +177,9 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 		maxHeader = DefaultMaxHeaderBytes
 	}
 	req, err := handshake.ReadRequest(br, maxHeader)
-	var protocol string
+	var a agreement
 	if err == nil {
-		protocol, err = opts.check(req)
+		a, err = opts.check(req)
 	}
 	if err != nil {
 		var he *handshake.Error
@@ -173,14 +188,14 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 		}
 		return nil, req, err
 	}
-	if _, err := nc.Write(handshake.AppendResponse(nil, req.Key, protocol, "", opts.Header)); err != nil {
+	if _, err := nc.Write(opts.response(req, a)); err != nil {
 		return nil, req, err
 	}
 	if !stop() {
 		return nil, req, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c, err := opts.open(nc, buffered(br), protocol)
+	c, err := opts.open(nc, buffered(br), a)
 	return c, req, err
 }
 

@@ -157,6 +157,11 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 		Protocols: opts.Subprotocols,
 		Header:    opts.Header,
 	}
+	var offer handshake.Extension
+	if opts.Compression != nil {
+		offer = opts.Compression.deflateConfig().Offer()
+		req.Extensions = []handshake.Extension{offer}
+	}
 	b, err := req.Append(nil)
 	if err != nil {
 		return nil, err
@@ -174,15 +179,29 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
+	a := agreement{protocol: resp.Protocol}
+	for _, e := range resp.Extensions {
+		if e.Name != handshake.DeflateName {
+			continue // ReadResponse has checked it was offered
+		}
+		if a.deflate != nil {
+			return nil, &handshake.DeflateError{Reason: "accepted twice"}
+		}
+		p, err := opts.Compression.deflateConfig().Agreed(offer, e)
+		if err != nil {
+			return nil, err // RFC 7692 §7.1: fail the WebSocket connection
+		}
+		a.deflate = &p
+	}
 	if !stop() {
 		return nil, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c := conn.New(nc, conn.Client, opts.connConfig())
+	c := conn.New(nc, conn.Client, opts.connConfig(a))
 	if err := c.Open(buffered(br)); err != nil {
 		return nil, err
 	}
-	return session.New(c, opts.sessionOptions(resp.Protocol)), nil
+	return session.New(c, opts.sessionOptions(a, false)), nil
 }
 
 // ctxErr prefers the context's error over the deadline error it caused.

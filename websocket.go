@@ -150,19 +150,97 @@ type Options struct {
 	// Conn.Serve.
 	OnMessage func(c *Conn, typ MessageType, data []byte)
 	OnClose   func(c *Conn, err error)
+
+	// Compression, if not nil, offers (client) or accepts (server)
+	// permessage-deflate, RFC 7692. Default nil: no compression.
+	Compression *CompressionOptions
 }
 
-func (o *Options) connConfig() *conn.Config {
-	return &conn.Config{
+// CompressionOptions configure permessage-deflate (RFC 7692). The zero
+// value offers or accepts compression at level 1 with context takeover
+// and 32 KiB windows both ways, or whatever less the peer asks for.
+//
+// Memory: without context takeover a connection holds no compression state
+// between messages (compressors and decompressors are pooled). With it, a
+// connection keeps its compressor's history and tables (about 3 x 2^bits
+// bytes, 96 KiB at 15 bits) once it has sent a compressed message, and
+// 2^bits bytes of the peer's history once it has received one. Setting
+// ServerNoContextTakeover and ClientNoContextTakeover trades some
+// compression ratio for memory on busy servers.
+type CompressionOptions struct {
+	// Level is the compression level, 1 (fastest, default) to 9 (smallest).
+	Level int
+
+	// Threshold is the message size under which messages are sent
+	// uncompressed. Default 128 bytes; negative compresses every message.
+	// Conn.SetCompression turns compression off and on for the messages
+	// that follow.
+	Threshold int
+
+	// ServerNoContextTakeover makes the server compress each message on
+	// its own (a client asks for it; a server imposes it on itself).
+	ServerNoContextTakeover bool
+
+	// ClientNoContextTakeover makes the client compress each message on
+	// its own (a server imposes it; a client promises it).
+	ClientNoContextTakeover bool
+
+	// ServerMaxWindowBits and ClientMaxWindowBits limit the LZ77 window of
+	// the server's and the client's compressor to 2^bits bytes, 8 to 15.
+	// Default 0: 15 (32 KiB), or what the peer asks for. Smaller windows
+	// cost less memory with context takeover, and compress less.
+	ServerMaxWindowBits, ClientMaxWindowBits int
+}
+
+func (c *CompressionOptions) deflateConfig() handshake.DeflateConfig {
+	return handshake.DeflateConfig{
+		ServerNoContextTakeover: c.ServerNoContextTakeover,
+		ClientNoContextTakeover: c.ClientNoContextTakeover,
+		ServerMaxWindowBits:     c.ServerMaxWindowBits,
+		ClientMaxWindowBits:     c.ClientMaxWindowBits,
+	}
+}
+
+// agreement is what an opening handshake settled besides the key.
+type agreement struct {
+	protocol string
+	deflate  *handshake.DeflateParams // nil: no compression
+}
+
+// sessionCompression turns a negotiated permessage-deflate into the
+// session's settings, for role (server: true).
+func (o *Options) sessionCompression(p *handshake.DeflateParams, server bool) *session.Compression {
+	if p == nil {
+		return nil
+	}
+	c := &session.Compression{
+		WriteWindowBits:        p.WindowBits(server),
+		WriteNoContextTakeover: !p.ContextTakeover(server),
+		ReadWindowBits:         p.WindowBits(!server),
+		ReadNoContextTakeover:  !p.ContextTakeover(!server),
+	}
+	if co := o.Compression; co != nil {
+		c.Level, c.Threshold = co.Level, co.Threshold
+	}
+	return c
+}
+
+func (o *Options) connConfig(a agreement) *conn.Config {
+	cfg := &conn.Config{
 		ReadBufferSize:  o.ReadBufferSize,
 		WriteBufferSize: o.WriteBufferSize,
 		MaxMessageSize:  o.MaxMessageSize,
 		WriteTimeout:    o.WriteTimeout,
 	}
+	if a.deflate != nil {
+		cfg.AllowedRsv = frame.Rsv1
+	}
+	return cfg
 }
 
-func (o *Options) sessionOptions(subprotocol string) *session.Options {
+func (o *Options) sessionOptions(a agreement, server bool) *session.Options {
 	return &session.Options{
+		Compression:   o.sessionCompression(a.deflate, server),
 		FragmentSize:  o.FragmentSize,
 		PingInterval:  o.PingInterval,
 		PongTimeout:   o.PongTimeout,
@@ -170,7 +248,7 @@ func (o *Options) sessionOptions(subprotocol string) *session.Options {
 		CloseTimeout:  o.CloseTimeout,
 		OnMessage:     o.OnMessage,
 		OnClose:       o.OnClose,
-		Subprotocol:   subprotocol,
+		Subprotocol:   a.protocol,
 		SendQueueSize: o.SendQueueSize,
 		SlowPolicy:    o.SlowPolicy,
 		SlowTimeout:   o.SlowTimeout,

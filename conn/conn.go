@@ -362,6 +362,11 @@ func (c *Conn) NextFrame() (frame.Header, error) {
 	}
 }
 
+// MaxMessageSize returns the limit on the sum of a data message's frame
+// payloads, 0 for none. A layer that decompresses messages applies it to
+// their decompressed size too.
+func (c *Conn) MaxMessageSize() int64 { return c.dec.MaxMessageSize }
+
 // Remaining returns the payload bytes of the current frame not read yet.
 func (c *Conn) Remaining() int64 { return c.dec.Remaining() }
 

@@ -284,19 +284,7 @@ func (s *Session) writeItem(it qItem) error {
 	if it.p != nil {
 		return s.c.WritePrepared(it.p)
 	}
-	op, data := frame.Opcode(it.typ), it.data
-	for {
-		n := min(len(data), s.opts.FragmentSize)
-		fin := n == len(data)
-		if err := s.c.WriteFrame(op, fin, 0, data[:n]); err != nil {
-			return err
-		}
-		if fin {
-			return nil
-		}
-		data = data[n:]
-		op = frame.OpContinuation
-	}
+	return s.writeFrames(frame.Opcode(it.typ), it.data)
 }
 
 // writePrepared writes p synchronously, for sessions without a queue.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/deflate"
 	"github.com/rfc6455/websocket/internal/utf8"
 	"github.com/rfc6455/websocket/pool"
 )
@@ -146,6 +148,11 @@ type Options struct {
 	// SlowCloseCode is the close code PolicyClose sends: 1013 (try again
 	// later) or 1008 (policy violation). Default 1013.
 	SlowCloseCode frame.StatusCode
+
+	// Compression, if not nil, is the permessage-deflate agreement of the
+	// opening handshake: messages are compressed and decompressed as it
+	// says. The handshake code sets it.
+	Compression *Compression
 }
 
 var lastID atomic.Uint64
@@ -198,6 +205,7 @@ type Session struct {
 	data   map[any]any
 
 	q    *sendQueue            // nil without Options.SendQueueSize
+	comp *compression          // nil without permessage-deflate
 	mgr  *Manager              // a manager holding the session, guarded by closeMu
 	mgrs map[*Manager]struct{} // any others, guarded by closeMu
 	gone bool                  // the session ended: no more managers, guarded by closeMu
@@ -219,6 +227,10 @@ func New(c *conn.Conn, opts *Options) *Session {
 	}
 	if s.opts.PingInterval > 0 && s.opts.PongTimeout <= 0 {
 		s.opts.PongTimeout = s.opts.PingInterval
+	}
+	if c := s.opts.Compression; c != nil {
+		s.comp = newCompression(c)
+		s.comp.src.s = s
 	}
 	s.initQueue()
 	s.startHeartbeat()
@@ -310,6 +322,21 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 				return 0, s.stash(dst, base), s.readError(ctx, err)
 			}
 		}
+		if s.comp != nil && s.comp.inMsg {
+			// The compressed bytes wait in s.comp across cancelled reads.
+			if err := s.readCompressed(); err != nil {
+				return 0, dst[:base], s.readError(ctx, err)
+			}
+			s.inFrame = false
+			if !s.fin {
+				continue
+			}
+			dst, err := s.inflate(dst, base)
+			if err != nil {
+				return 0, dst, err
+			}
+			return s.msgType, dst, nil
+		}
 		for s.c.Remaining() > 0 {
 			if len(dst) == cap(dst) {
 				grow := int(min(s.c.Remaining(), int64(max(512, cap(dst)))))
@@ -359,9 +386,13 @@ func (s *Session) nextDataFrame() error {
 			continue
 		}
 		if h.Opcode != frame.OpContinuation {
-			// The decoder has checked that no message was in progress.
+			// The decoder has checked that no message was in progress,
+			// and that RSV1 is set only when compression was agreed.
 			s.msgType = MessageType(h.Opcode)
 			s.utf8.Reset()
+			if s.comp != nil {
+				s.comp.inMsg = h.Rsv&frame.Rsv1 != 0
+			}
 		}
 		s.inFrame = true
 		s.fin = h.Fin
@@ -622,6 +653,10 @@ func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error
 		return 0, nil, s.readError(ctx, err)
 	}
 	s.streamOn = true
+	if z := s.comp; z != nil && z.inMsg {
+		z.out = 0
+		s.decompressor().Start(&z.src)
+	}
 	return s.msgType, &messageReader{s: s, ctx: ctx}, nil
 }
 
@@ -642,6 +677,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		return 0, s.readErr
 	}
 	s.rwatch.watch(r.ctx)
+	if s.comp != nil && s.comp.inMsg {
+		return s.readStream(r, p)
+	}
 	for {
 		if s.c.Remaining() > 0 {
 			n, err := s.c.Read(p)
@@ -685,19 +723,7 @@ func (s *Session) WriteMessage(ctx context.Context, typ MessageType, data []byte
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
 	s.wwatch.watch(ctx)
-	op := frame.Opcode(typ)
-	for {
-		n := min(len(data), s.opts.FragmentSize)
-		fin := n == len(data)
-		if err := s.c.WriteFrame(op, fin, 0, data[:n]); err != nil {
-			return s.writeError(ctx, err)
-		}
-		if fin {
-			return nil
-		}
-		data = data[n:]
-		op = frame.OpContinuation
-	}
+	return s.writeError(ctx, s.writeFrames(frame.Opcode(typ), data))
 }
 
 // SendText sends a text message. text must be valid UTF-8.
@@ -769,15 +795,27 @@ func (s *Session) NextWriter(ctx context.Context, typ MessageType) (io.WriteClos
 		return nil, err
 	}
 	s.msgMu.Lock()
-	return &messageWriter{s: s, ctx: ctx, op: frame.Opcode(typ)}, nil
+	w := &messageWriter{s: s, ctx: ctx, op: frame.Opcode(typ)}
+	if s.compresses(math.MaxInt) {
+		// The size is not known yet: the threshold does not apply.
+		w.enc = s.compressor()
+		w.zb = pool.GetBuffer(4096)
+		w.rsv = frame.Rsv1
+	}
+	return w, nil
 }
 
 type messageWriter struct {
 	s      *Session
 	ctx    context.Context
 	op     frame.Opcode
+	rsv    uint8
 	buf    []byte
 	closed bool
+
+	// With compression: the message's compressor and its output buffer.
+	enc *deflate.Compressor
+	zb  *pool.Buffer
 }
 
 func (w *messageWriter) Write(p []byte) (int, error) {
@@ -805,9 +843,18 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 }
 
 func (w *messageWriter) flush(fin bool) error {
+	payload := w.buf
+	if w.enc != nil {
+		w.zb.B = w.enc.Append(w.zb.B[:0], w.buf, fin)
+		payload = w.zb.B
+		w.buf = w.buf[:0]
+		if len(payload) == 0 && !fin {
+			return nil // nothing to send yet
+		}
+	}
 	w.s.wwatch.watch(w.ctx)
-	err := w.s.c.WriteFrame(w.op, fin, 0, w.buf)
-	w.op = frame.OpContinuation
+	err := w.s.c.WriteFrame(w.op, fin, w.rsv, payload)
+	w.op, w.rsv = frame.OpContinuation, 0
 	w.buf = w.buf[:0]
 	return w.s.writeError(w.ctx, err)
 }
@@ -819,7 +866,13 @@ func (w *messageWriter) Close() error {
 	}
 	w.closed = true
 	defer w.s.msgMu.Unlock()
-	return w.flush(true)
+	err := w.flush(true)
+	if w.enc != nil {
+		w.s.releaseCompressor(w.enc)
+		pool.PutBuffer(w.zb)
+		w.enc, w.zb = nil, nil
+	}
+	return err
 }
 
 // Flush writes at once whatever frames are held in the write buffer (by

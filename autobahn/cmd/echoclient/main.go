@@ -25,12 +25,21 @@ func main() {
 	base := flag.String("url", "ws://127.0.0.1:9001", "fuzzing server URL")
 	agent := flag.String("agent", "rfc6455", "agent name in the reports")
 	caseTimeout := flag.Duration("case-timeout", 5*time.Minute, "upper bound for one case")
+	deflate := flag.Bool("deflate", false, "offer permessage-deflate (RFC 7692) on every case")
 	flag.Parse()
+	if *deflate {
+		// Every message compressed, whatever its size: the cases are
+		// there to exercise compression.
+		caseOptions.Compression = &websocket.CompressionOptions{Threshold: -1}
+	}
 	if err := run(*base, *agent, *caseTimeout); err != nil {
 		log.Print(err)
 		os.Exit(1)
 	}
 }
+
+// caseOptions are the options each case's connection is dialled with.
+var caseOptions websocket.DialOptions
 
 func run(base, agent string, caseTimeout time.Duration) error {
 	ctx := context.Background()
@@ -73,7 +82,7 @@ func caseCount(ctx context.Context, u string) (int, error) {
 // echoCase echoes every message until the server closes. Errors that end
 // the case (the server failing the connection on purpose) are expected.
 func echoCase(ctx context.Context, u string) error {
-	c, err := websocket.Dial(ctx, u, nil)
+	c, err := websocket.Dial(ctx, u, &caseOptions)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 // Command echoserver is the WebSocket echo server that conformance runs and
 // benchmarks use: it echoes every text and binary message, at any path.
 //
-//	echoserver -addr 127.0.0.1:9001
+//	echoserver -addr 127.0.0.1:9001 [-deflate]
 //
 // It is written the way the README tells users to write a fast server: a
 // Server in push style (no Handler, Options.OnMessage), whose message
@@ -24,6 +24,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	maxConns := flag.Int("max-conns", 0, "connection limit (0: the library's default)")
+	deflate := flag.Bool("deflate", false, "accept permessage-deflate (RFC 7692), every parameter allowed")
 	flag.Parse()
 
 	srv := &websocket.Server{
@@ -44,6 +45,11 @@ func main() {
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
+	if *deflate {
+		// Every message compressed, whatever its size: conformance runs
+		// are there to exercise compression.
+		srv.Options.Compression = &websocket.CompressionOptions{Threshold: -1}
+	}
 	log.Printf("echoserver: listening on %s", *addr)
 	if err := srv.ListenAndServe(); err != nil && err != websocket.ErrServerClosed {
 		log.Fatal(err)

@@ -1,0 +1,307 @@
+package session
+
+import (
+	"errors"
+	"io"
+	"sync/atomic"
+
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/deflate"
+	"github.com/rfc6455/websocket/pool"
+)
+
+// DefaultCompressionThreshold is the size below which messages are sent
+// uncompressed when Compression.Threshold is zero: under it, DEFLATE's
+// block headers cost more than the bytes it saves.
+const DefaultCompressionThreshold = 128
+
+// Compression is the permessage-deflate agreement (RFC 7692) of a session,
+// which the opening handshake reached; the handshake code fills it in. The
+// connection must allow RSV1 (conn.Config.AllowedRsv).
+type Compression struct {
+	// Level is the compression level, 1 (fastest, the default) to 9
+	// (smallest output).
+	Level int
+
+	// Threshold is the size under which messages are sent uncompressed.
+	// Default DefaultCompressionThreshold; negative compresses every
+	// message.
+	Threshold int
+
+	// WriteWindowBits is the window (8..15; 0 means 15) our compressor may
+	// refer back in; WriteNoContextTakeover makes it compress each message
+	// on its own. With context takeover the compressor keeps its history
+	// between messages (about 2^WriteWindowBits x 3 bytes); without, it is
+	// borrowed from a pool for each message.
+	WriteWindowBits        int
+	WriteNoContextTakeover bool
+
+	// ReadWindowBits and ReadNoContextTakeover are the peer's: with
+	// context takeover the last 2^ReadWindowBits bytes of its messages are
+	// kept between messages.
+	ReadWindowBits        int
+	ReadNoContextTakeover bool
+}
+
+func windowBits(n int) int {
+	if n < 8 || n > 15 {
+		return 15
+	}
+	return n
+}
+
+// compression is a session's permessage-deflate state.
+type compression struct {
+	level     int
+	threshold int
+	wbits     int
+	wTakeover bool
+	off       atomic.Bool // SetCompression(false)
+
+	// Write side, under msgMu: the compressor kept for context takeover.
+	enc *deflate.Compressor
+
+	// Read side, under readMu.
+	dec    *deflate.Decompressor
+	inMsg  bool         // the message being read is compressed
+	zin    *pool.Buffer // its compressed bytes so far (AppendMessage)
+	src    rawMessage   // its compressed bytes as a stream (NextReader)
+	out    int64        // bytes inflated so far by the stream
+	rbits  int
+	rTakes bool
+}
+
+func newCompression(c *Compression) *compression {
+	z := &compression{
+		level:     c.Level,
+		threshold: c.Threshold,
+		wbits:     windowBits(c.WriteWindowBits),
+		wTakeover: !c.WriteNoContextTakeover,
+		// A zlib compressor told to use 8 bits uses 9 (zlib cannot do 8),
+		// so a 256-byte dictionary would be too short for real peers.
+		rbits:  max(windowBits(c.ReadWindowBits), 9),
+		rTakes: !c.ReadNoContextTakeover,
+	}
+	if z.level < 1 || z.level > 9 {
+		z.level = 1
+	}
+	if z.threshold == 0 {
+		z.threshold = DefaultCompressionThreshold
+	}
+	return z
+}
+
+// SetCompression turns compression of the messages written after it on
+// or off; it is the per-message opt-out (for data known to be
+// incompressible, say). It has no effect unless the opening handshake
+// negotiated permessage-deflate. Compression is on by default.
+func (s *Session) SetCompression(enabled bool) {
+	if s.comp != nil {
+		s.comp.off.Store(!enabled)
+	}
+}
+
+// Compressed reports whether the opening handshake negotiated
+// permessage-deflate for this session.
+func (s *Session) Compressed() bool { return s.comp != nil }
+
+// compresses reports whether a message of n bytes is to be compressed.
+func (s *Session) compresses(n int) bool {
+	z := s.comp
+	return z != nil && !z.off.Load() && n >= z.threshold
+}
+
+// compressor returns the compressor for one message: the session's own
+// with context takeover, a pooled one otherwise (give it back with
+// releaseCompressor). msgMu is held.
+func (s *Session) compressor() *deflate.Compressor {
+	z := s.comp
+	if !z.wTakeover {
+		return deflate.GetCompressor(z.level, z.wbits)
+	}
+	if z.enc == nil {
+		z.enc = deflate.NewCompressor(z.level, z.wbits, true)
+	}
+	return z.enc
+}
+
+func (s *Session) releaseCompressor(enc *deflate.Compressor) {
+	if enc != s.comp.enc {
+		deflate.PutCompressor(enc)
+	}
+}
+
+// writeFrames sends data as one message of opcode op, compressed when the
+// session compresses messages of its size, in frames of at most
+// FragmentSize. msgMu is held.
+func (s *Session) writeFrames(op frame.Opcode, data []byte) error {
+	var rsv uint8
+	if s.compresses(len(data)) {
+		enc := s.compressor()
+		zb := pool.GetBuffer(len(data)/2 + 64)
+		data = enc.Append(zb.B[:0], data, true)
+		s.releaseCompressor(enc)
+		defer func() {
+			zb.B = data[:0]
+			pool.PutBuffer(zb)
+		}()
+		rsv = frame.Rsv1
+	}
+	for {
+		n := min(len(data), s.opts.FragmentSize)
+		fin := n == len(data)
+		if err := s.c.WriteFrame(op, fin, rsv, data[:n]); err != nil {
+			return err
+		}
+		if fin {
+			return nil
+		}
+		data = data[n:]
+		op, rsv = frame.OpContinuation, 0
+	}
+}
+
+// decompressor returns the session's decompressor, made on first use.
+func (s *Session) decompressor() *deflate.Decompressor {
+	z := s.comp
+	if z.dec == nil {
+		z.dec = deflate.NewDecompressor(z.rbits, z.rTakes)
+	}
+	return z.dec
+}
+
+// readLimit is the largest message, after decompression, the session
+// accepts: the connection's limit on messages; -1 for none.
+func (s *Session) readLimit() int64 {
+	if n := s.c.MaxMessageSize(); n > 0 {
+		return n
+	}
+	return -1
+}
+
+// readCompressed collects the current frame's payload: compressed bytes,
+// inflated once the message is whole. Their count is bounded by the
+// connection's message limit.
+func (s *Session) readCompressed() error {
+	z := s.comp
+	for s.c.Remaining() > 0 {
+		if z.zin == nil {
+			z.zin = pool.GetBuffer(int(min(s.c.Remaining(), 64<<10)))
+		}
+		b := z.zin.B
+		if len(b) == cap(b) {
+			bigger := pool.GetBuffer(len(b) + int(min(s.c.Remaining(), int64(max(len(b), 4096)))))
+			bigger.B = append(bigger.B, b...)
+			pool.PutBuffer(z.zin)
+			z.zin, b = bigger, bigger.B
+		}
+		n, err := s.c.Read(b[len(b):cap(b)])
+		z.zin.B = b[:len(b)+n]
+		if err != nil && err != io.EOF {
+			return err
+		}
+	}
+	return nil
+}
+
+// inflate appends the decompressed message to dst (whose message starts at
+// base) and checks it; on failure the session fails with 1009 or 1007.
+func (s *Session) inflate(dst []byte, base int) ([]byte, error) {
+	z := s.comp
+	var in []byte
+	if z.zin != nil {
+		in = z.zin.B
+	}
+	out, err := s.decompressor().Append(dst, in, s.readLimit())
+	if z.zin != nil {
+		z.zin.B = z.zin.B[:0]
+		pool.PutBuffer(z.zin)
+		z.zin = nil
+	}
+	z.inMsg = false
+	if err != nil {
+		return dst[:base], s.inflateError(err)
+	}
+	if s.msgType == Text && (!s.utf8.Write(out[base:]) || !s.utf8.Complete()) {
+		return dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+	}
+	return out, nil
+}
+
+func (s *Session) inflateError(err error) error {
+	if errors.Is(err, deflate.ErrTooLarge) {
+		return s.fail(frame.StatusMessageTooBig, "message too big once decompressed")
+	}
+	return s.fail(frame.StatusInvalidFramePayloadData, "invalid compressed data")
+}
+
+// rawMessage reads the compressed payload of the current message across
+// its frames, handling control frames between them, for a streaming
+// decompressor. It is used under readMu.
+type rawMessage struct {
+	s   *Session
+	err error // the connection's error, which the stream reports as its own
+}
+
+func (r *rawMessage) Read(p []byte) (int, error) {
+	s := r.s
+	for {
+		if s.c.Remaining() > 0 {
+			n, err := s.c.Read(p)
+			if err != nil && err != io.EOF {
+				r.err = err
+				return n, err
+			}
+			if n > 0 || len(p) == 0 {
+				return n, nil
+			}
+		}
+		s.inFrame = false
+		if s.fin {
+			return 0, io.EOF
+		}
+		if err := s.nextDataFrame(); err != nil {
+			r.err = err
+			return 0, err
+		}
+	}
+}
+
+// readStream reads inflated bytes of a compressed message being streamed
+// by NextReader, checking the limit and UTF-8. It reports io.EOF at the
+// message's end.
+func (s *Session) readStream(r *messageReader, p []byte) (int, error) {
+	z := s.comp
+	n, err := z.dec.Read(p)
+	z.out += int64(n)
+	if lim := s.readLimit(); lim >= 0 && z.out > lim {
+		z.dec.End()
+		return 0, s.inflateError(deflate.ErrTooLarge)
+	}
+	if s.msgType == Text && !s.utf8.Write(p[:n]) {
+		z.dec.End()
+		return 0, s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+	}
+	switch {
+	case err == nil:
+		return n, nil
+	case err == io.EOF:
+		z.inMsg = false
+		if s.msgType == Text && !s.utf8.Complete() {
+			return 0, s.fail(frame.StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
+		}
+		r.eof = true
+		s.streamOn = false
+		return n, io.EOF
+	case z.src.err != nil:
+		err, z.src.err = z.src.err, nil
+		rerr := s.readError(r.ctx, err)
+		if s.readErr == nil {
+			// A cancelled read: the inflater cannot resume mid-stream.
+			s.end(rerr, true)
+			s.readErr = s.result
+		}
+		return n, rerr
+	}
+	return n, s.inflateError(err)
+}
