@@ -19,7 +19,7 @@ func dialScenario(ctx context.Context, t *testing.T, p *peer) {
 		t.Fatalf("dial %s: %v\n%s said:\n%s", url, err, p.name, p.out)
 	}
 	defer c.CloseNow()
-	report(t, "our client", clientScenario(ctx, c))
+	report(t, "our client", clientScenario(ctx, c, scenario()))
 	checkFrames(t, c, true)
 	p.verdict(ctx, t)
 }

@@ -3,8 +3,11 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -71,10 +74,10 @@ func options() websocket.Options {
 	return websocket.Options{FragmentSize: fragmentSize}
 }
 
-// sendAll sends the scenario's messages; the last goes through NextWriter in
-// small writes, which the writer gathers into fragmentSize frames.
-func sendAll(ctx context.Context, c *websocket.Conn) error {
-	msgs := scenario()
+// sendAll sends msgs (a scenario's messages); the last goes through
+// NextWriter in small writes, which the writer gathers into fragmentSize
+// frames.
+func sendAll(ctx context.Context, c *websocket.Conn, msgs []message) error {
 	for _, m := range msgs[:len(msgs)-1] {
 		if err := c.WriteMessage(ctx, m.typ, m.data); err != nil {
 			return fmt.Errorf("send %s: %w", m.name, err)
@@ -98,10 +101,10 @@ func sendAll(ctx context.Context, c *websocket.Conn) error {
 	return nil
 }
 
-// readAll reads the scenario's five messages and returns what was wrong.
-func readAll(ctx context.Context, c *websocket.Conn) []string {
+// readAll reads msgs (a scenario's messages) and returns what was wrong.
+func readAll(ctx context.Context, c *websocket.Conn, msgs []message) []string {
 	var failures []string
-	for _, want := range scenario() {
+	for _, want := range msgs {
 		typ, data, err := c.ReadMessage(ctx)
 		if err != nil {
 			return append(failures, fmt.Sprintf("read %s: %v", want.name, err))
@@ -140,13 +143,13 @@ func checkClose(err error) string {
 	return ""
 }
 
-// serveScenario is our server's side: send the five messages while reading
-// the client's five, then expect the client's close (which the library
-// answers with the same code).
-func serveScenario(ctx context.Context, c *websocket.Conn) []string {
+// serveScenario is our server's side: send msgs while reading the client's,
+// then expect the client's close (which the library answers with the same
+// code).
+func serveScenario(ctx context.Context, c *websocket.Conn, msgs []message) []string {
 	sent := make(chan error, 1)
-	go func() { sent <- sendAll(ctx, c) }()
-	failures := readAll(ctx, c)
+	go func() { sent <- sendAll(ctx, c, msgs) }()
+	failures := readAll(ctx, c, msgs)
 	if len(failures) > 0 {
 		c.CloseNow() // unblock the sender
 	} else {
@@ -161,12 +164,12 @@ func serveScenario(ctx context.Context, c *websocket.Conn) []string {
 	return failures
 }
 
-// clientScenario is our client's side: send and read the five messages,
-// then close with 4000 "bye" and expect the server to echo it.
-func clientScenario(ctx context.Context, c *websocket.Conn) []string {
+// clientScenario is our client's side: send and read msgs, then close with
+// 4000 "bye" and expect the server to echo it.
+func clientScenario(ctx context.Context, c *websocket.Conn, msgs []message) []string {
 	sent := make(chan error, 1)
-	go func() { sent <- sendAll(ctx, c) }()
-	failures := readAll(ctx, c)
+	go func() { sent <- sendAll(ctx, c, msgs) }()
+	failures := readAll(ctx, c, msgs)
 	if err := <-sent; err != nil {
 		failures = append(failures, err.Error())
 	}
@@ -200,5 +203,58 @@ func checkFrames(t *testing.T, c *websocket.Conn, peerFragments bool) {
 	// 1+1+1+11+3 data frames and a close frame.
 	if st.FramesOut < 18 {
 		t.Errorf("we sent %d frames, want at least 18 with FragmentSize %d", st.FramesOut, fragmentSize)
+	}
+}
+
+// TestScenariosAgree holds peers/scenario.mjs and peers/scenario.py to the
+// messages the Go side builds: name, type and SHA-256 of every message of
+// both scenarios, so that a change made in one place only fails here, not
+// as a puzzling mismatch in some pair.
+func TestScenariosAgree(t *testing.T) {
+	var want strings.Builder
+	for _, s := range []struct {
+		name string
+		msgs []message
+	}{{"plain", scenario()}, {"deflate", deflateScenario()}} {
+		for _, m := range s.msgs {
+			kind := "text"
+			if m.typ == websocket.BinaryMessage {
+				kind = "binary"
+			}
+			fmt.Fprintf(&want, "%s %s %s %x\n", s.name, m.name, kind, sha256.Sum256(m.data))
+		}
+	}
+	const js = `import { messages } from "./scenario.mjs";
+import { createHash } from "node:crypto";
+for (const s of ["plain", "deflate"])
+	for (const m of messages(s))
+		console.log(s, m.name, m.binary ? "binary" : "text", createHash("sha256").update(m.data).digest("hex"));`
+	const py = `import hashlib, scenario
+for s in ("plain", "deflate"):
+    for n, p in scenario.messages(s):
+        b = p if isinstance(p, bytes) else p.encode()
+        print(s, n, "binary" if isinstance(p, bytes) else "text", hashlib.sha256(b).hexdigest())`
+	for _, lang := range []struct {
+		name string
+		argv func() []string
+	}{
+		{"scenario.mjs", func() []string { return []string{needNode(t, "node"), "--input-type=module", "-e", js} }},
+		{"scenario.py", func() []string { return []string{needPython(t, "python", "hashlib"), "-c", py} }},
+	} {
+		t.Run(lang.name, func(t *testing.T) {
+			argv := lang.argv()
+			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+			cmd.Dir = peersDir(t)
+			cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v: %v", argv[:1], err)
+			}
+			if string(out) != want.String() {
+				t.Errorf("%s builds other messages than the Go side.\ngot:\n%s\nwant:\n%s", lang.name, out, want.String())
+			}
+		})
 	}
 }

@@ -28,17 +28,23 @@ type serverResult struct {
 // peers/ named in static at their names (the browser's page and modules).
 func acceptServer(ctx context.Context, t *testing.T, static ...string) (*httptest.Server, <-chan serverResult) {
 	t.Helper()
+	return acceptServerWith(ctx, t, options(), scenario(), static...)
+}
+
+// acceptServerWith is acceptServer with our side's options and messages.
+func acceptServerWith(ctx context.Context, t *testing.T, o websocket.Options, msgs []message, static ...string) (*httptest.Server, <-chan serverResult) {
+	t.Helper()
 	results := make(chan serverResult, 1)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
-		opts := &websocket.AcceptOptions{Options: options()}
+		opts := &websocket.AcceptOptions{Options: o}
 		c, err := websocket.Accept(w, r, opts) // default Origin policy: the page is same-origin
 		if err != nil {
 			deliver(results, serverResult{failures: []string{"accept: " + err.Error()}})
 			return
 		}
 		defer c.CloseNow()
-		deliver(results, serverResult{serveScenario(ctx, c), c})
+		deliver(results, serverResult{serveScenario(ctx, c, msgs), c})
 	})
 	dir := peersDir(t)
 	for _, name := range static {
@@ -63,11 +69,17 @@ func acceptServer(ctx context.Context, t *testing.T, static ...string) (*httptes
 // rawServer serves the scenario at any path through websocket.Server.
 func rawServer(ctx context.Context, t *testing.T) (string, <-chan serverResult) {
 	t.Helper()
+	return rawServerWith(ctx, t, options(), scenario())
+}
+
+// rawServerWith is rawServer with our side's options and messages.
+func rawServerWith(ctx context.Context, t *testing.T, o websocket.Options, msgs []message) (string, <-chan serverResult) {
+	t.Helper()
 	results := make(chan serverResult, 1)
 	srv := &websocket.Server{
-		Options: websocket.AcceptOptions{Options: options()},
+		Options: websocket.AcceptOptions{Options: o},
 		Handler: func(c *websocket.Conn, _ *websocket.Request) {
-			deliver(results, serverResult{serveScenario(ctx, c), c})
+			deliver(results, serverResult{serveScenario(ctx, c, msgs), c})
 		},
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

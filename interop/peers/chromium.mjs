@@ -2,7 +2,8 @@
 // playwright-core) to the page at the URL given as its argument, waits for
 // the page's verdict (window.interopResult, set by browser.mjs) and prints
 // it: "PASS" and exit 0, or "FAIL: why" lines and exit 1. The page's console
-// and errors are printed too, prefixed "page:".
+// and errors are printed too, prefixed "page:", and the extensions the
+// server agreed to (the page's ws.extensions) as "EXT value".
 //
 //	node chromium.mjs http://127.0.0.1:PORT/ [/path/to/chromium]
 import { chromium } from "playwright-core";
@@ -32,7 +33,9 @@ async function main() {
 		page.on("pageerror", (e) => console.log(`page: error: ${e.message}`));
 		await page.goto(url, { timeout: 10000 });
 		const handle = await page.waitForFunction(() => window.interopResult, null, { timeout: 20000 });
-		return (await handle.jsonValue()).failures;
+		const result = await handle.jsonValue();
+		console.log(`EXT ${result.extensions}`);
+		return result.failures;
 	} finally {
 		await browser.close();
 	}

@@ -15,6 +15,13 @@
 //
 // and then one side closes with 4000 "bye".
 //
+// The "deflate" scenario, for the permessage-deflate pairs, sends instead
+// (deflateMessages below): compressible JSON-ish text of 4 KiB, a short
+// JSON-ish text twice in a row (with context takeover the second copy
+// compresses to a few bytes), the 256 bytes 0x00 .. 0xff, 64 KiB of
+// incompressible xorshift32 bytes, an empty text, and about 1 MiB of
+// JSON-ish text, the last sent fragmented where the API allows.
+//
 // It uses only what browsers and Node both have (TextEncoder, Uint8Array).
 
 export const CLOSE_CODE = 4000;
@@ -24,8 +31,13 @@ export const FRAGMENT_REPEAT = 10000;
 export const FRAGMENT_SIZE = 100000;
 export const BIG_SIZE = 1 << 20;
 
-/** messages returns the five messages as {name, binary, data: Uint8Array}. */
-export function messages() {
+/**
+ * messages returns the scenario's messages as {name, binary, data:
+ * Uint8Array}: "plain" (the default) or "deflate".
+ */
+export function messages(scenario = "plain") {
+	if (scenario === "deflate") return deflateMessages();
+	if (scenario !== "plain") throw new Error(`unknown scenario ${scenario}`);
 	const enc = new TextEncoder();
 	const all = new Uint8Array(256);
 	for (let i = 0; i < 256; i++) all[i] = i;
@@ -37,6 +49,61 @@ export function messages() {
 		{ name: "empty", binary: false, data: new Uint8Array(0) },
 		{ name: "1MiB", binary: true, data: big },
 		{ name: "fragmented", binary: false, data: enc.encode(FRAGMENT_UNIT.repeat(FRAGMENT_REPEAT)) },
+	];
+}
+
+/**
+ * record is the i-th JSON-ish record; every fifth has a note with 2-, 3- and
+ * 4-byte UTF-8. Numbers are small integers, so Go, JavaScript and Python
+ * print them alike.
+ */
+export function record(i) {
+	const note = i % 5 === 0 ? ',"note":"café ✓ 🚀"' : "";
+	return (
+		`{"id":${i},"user":"user-${i}","email":"user-${i}@example.com",` +
+		`"active":${i % 3 === 0},"score":${(i * 7919) % 10007},"tags":["alpha","beta","gamma"]${note}}`
+	);
+}
+
+/** jsonText returns records 0 .. n-1 as a JSON array. */
+export function jsonText(n) {
+	const r = [];
+	for (let i = 0; i < n; i++) r.push(record(i));
+	return `[${r.join(",")}]`;
+}
+
+/**
+ * randomBytes returns n bytes of xorshift32 (13, 17, 5) from seed: the low
+ * byte of each state. Incompressible, and the same in every language.
+ */
+export function randomBytes(n, seed) {
+	const out = new Uint8Array(n);
+	let x = seed | 0;
+	for (let i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >>> 17;
+		x ^= x << 5;
+		out[i] = x & 0xff;
+	}
+	return out;
+}
+
+export const RANDOM_SEED = 2463534242;
+
+/** deflateMessages returns the "deflate" scenario's seven messages. */
+function deflateMessages() {
+	const enc = new TextEncoder();
+	const all = new Uint8Array(256);
+	for (let i = 0; i < 256; i++) all[i] = i;
+	const repeat = enc.encode(record(9000)); // an id no other message has
+	return [
+		{ name: "json-4KiB", binary: false, data: enc.encode(jsonText(40)) },
+		{ name: "repeat-1", binary: false, data: repeat },
+		{ name: "repeat-2", binary: false, data: repeat },
+		{ name: "binary", binary: true, data: all },
+		{ name: "random", binary: true, data: randomBytes(64 << 10, RANDOM_SEED) },
+		{ name: "empty", binary: false, data: new Uint8Array(0) },
+		{ name: "json-1MiB", binary: false, data: enc.encode(jsonText(8250)) },
 	];
 }
 
@@ -54,8 +121,8 @@ export function fragments(data) {
  * one. add takes the message as a Uint8Array and whether it was binary.
  */
 export class Checker {
-	constructor() {
-		this.want = messages();
+	constructor(scenario = "plain") {
+		this.want = messages(scenario);
 		this.got = 0;
 		this.failures = [];
 	}

@@ -13,6 +13,13 @@ sends, in order:
 
 and then one side closes with 4000 "bye".
 
+The "deflate" scenario, for the permessage-deflate pairs, sends instead
+(deflate_messages below): compressible JSON-ish text of 4 KiB, a short
+JSON-ish text twice in a row (with context takeover the second copy
+compresses to a few bytes), the 256 bytes 0x00 .. 0xff, 64 KiB of
+incompressible xorshift32 bytes, an empty text, and about 1 MiB of
+JSON-ish text, the last sent fragmented where the API allows.
+
 Peers print "PASS" and exit 0, or print "FAIL: why" lines and exit 1.
 """
 
@@ -27,8 +34,13 @@ BIG_SIZE = 1 << 20
 TIMEOUT = 20  # seconds; the Go test kills us later anyway
 
 
-def messages():
-    """The five messages as (name, payload) pairs: str for text, bytes for binary."""
+def messages(scenario="plain"):
+    """The scenario's messages as (name, payload) pairs: str for text, bytes
+    for binary. scenario is "plain" (five messages) or "deflate" (seven)."""
+    if scenario == "deflate":
+        return deflate_messages()
+    if scenario != "plain":
+        raise ValueError(f"unknown scenario {scenario!r}")
     return [
         ("text", "hello, interop ✓ é 🚀"),
         ("binary", bytes(range(256))),
@@ -38,11 +50,70 @@ def messages():
     ]
 
 
+RANDOM_SEED = 2463534242
+
+
+def record(i):
+    """The i-th JSON-ish record; every fifth has a note with 2-, 3- and
+    4-byte UTF-8. Numbers are small integers, printed alike everywhere."""
+    note = ',"note":"café ✓ 🚀"' if i % 5 == 0 else ""
+    active = "true" if i % 3 == 0 else "false"
+    return (
+        f'{{"id":{i},"user":"user-{i}","email":"user-{i}@example.com",'
+        f'"active":{active},"score":{(i * 7919) % 10007},"tags":["alpha","beta","gamma"]{note}}}'
+    )
+
+
+def json_text(n):
+    """Records 0 .. n-1 as a JSON array."""
+    return "[" + ",".join(record(i) for i in range(n)) + "]"
+
+
+def random_bytes(n, seed):
+    """n bytes of xorshift32 (13, 17, 5) from seed: the low byte of each state."""
+    out = bytearray(n)
+    x = seed
+    for i in range(n):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out[i] = x & 0xFF
+    return bytes(out)
+
+
+def deflate_messages():
+    """The "deflate" scenario's seven messages."""
+    repeat = record(9000)  # an id no other message has
+    return [
+        ("json-4KiB", json_text(40)),
+        ("repeat-1", repeat),
+        ("repeat-2", repeat),
+        ("binary", bytes(range(256))),
+        ("random", random_bytes(64 << 10, RANDOM_SEED)),
+        ("empty", ""),
+        ("json-1MiB", json_text(8250)),
+    ]
+
+
+def text_fragments(text):
+    """Cuts text into pieces of at most FRAGMENT_SIZE UTF-8 bytes, between
+    code points (websockets sends each str of an iterable as a frame)."""
+    data = text.encode()
+    pieces, off = [], 0
+    while off < len(data):
+        end = min(off + FRAGMENT_SIZE, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:
+            end -= 1  # back to the start of a code point
+        pieces.append(data[off:end].decode())
+        off = end
+    return pieces
+
+
 class Checker:
     """Collects received messages and compares each with the expected one."""
 
-    def __init__(self):
-        self.want = messages()
+    def __init__(self, scenario="plain"):
+        self.want = messages(scenario)
         self.got = 0
         self.failures = []
 
@@ -70,6 +141,17 @@ class Checker:
         if self.got < len(self.want):
             f.append(f"received {self.got} of {len(self.want)} messages")
         return f
+
+
+def config(arg):
+    """Parses the optional JSON argument the Go test passes to the websockets
+    peers: {"scenario": "plain" | "deflate", "deflate": {...}}, where
+    "deflate", when present, holds the keyword arguments of websockets'
+    Client/ServerPerMessageDeflateFactory. Returns (scenario, deflate)."""
+    import json
+
+    c = json.loads(arg) if arg else {}
+    return c.get("scenario", "plain"), c.get("deflate")
 
 
 def kind(payload):

@@ -1,37 +1,42 @@
 """A Python `websockets` client that runs the scenario against a server.
 
-It sends the five messages (the last fragmented: websockets sends an
-iterable as one message, a frame per item), checks the five it receives,
+It sends the scenario's messages (the last fragmented: websockets sends an
+iterable as one message, a frame per item), checks those it receives,
 then closes with 4000 "bye" and checks that the server answered with the
 same code.
 
-    python3 websockets_client.py ws://127.0.0.1:PORT/path
+The optional second argument is JSON (see scenario.config): the scenario,
+and permessage-deflate's parameters to offer. The client prints the
+server's Sec-WebSocket-Extensions as "EXT value" ("EXT " for none).
+
+    python3 websockets_client.py ws://127.0.0.1:PORT/path ['{"scenario":"deflate","deflate":{...}}']
 """
 
 import asyncio
 import sys
 
 import websockets
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 import scenario
 
 
-async def send_all(ws):
-    msgs = scenario.messages()
+async def send_all(ws, name="plain"):
+    msgs = scenario.messages(name)
     for _, payload in msgs[:-1]:
         await ws.send(payload)
     # Text fragments must be whole str objects, so cut between code points,
     # in pieces of about FRAGMENT_SIZE bytes.
-    unit, n = scenario.FRAGMENT_UNIT, scenario.FRAGMENT_REPEAT
-    per = scenario.FRAGMENT_SIZE // len(unit.encode())
-    await ws.send(iter([unit * min(per, n - i) for i in range(0, n, per)]))
+    await ws.send(iter(scenario.text_fragments(msgs[-1][1])))
 
 
-async def main(url):
+async def main(url, name, deflate):
     failures = []
-    checker = scenario.Checker()
-    async with websockets.connect(url, max_size=None, compression=None) as ws:
-        sender = asyncio.create_task(send_all(ws))
+    checker = scenario.Checker(name)
+    extensions = [ClientPerMessageDeflateFactory(**deflate)] if deflate is not None else None
+    async with websockets.connect(url, max_size=None, compression=None, extensions=extensions) as ws:
+        print(f"EXT {ws.response_headers.get('Sec-WebSocket-Extensions', '')}", flush=True)
+        sender = asyncio.create_task(send_all(ws, name))
         while not checker.done():
             checker.add(await ws.recv())
         await sender
@@ -47,7 +52,8 @@ async def main(url):
 
 if __name__ == "__main__":
     try:
-        result = asyncio.run(asyncio.wait_for(main(sys.argv[1]), scenario.TIMEOUT))
+        name, deflate = scenario.config(sys.argv[2] if len(sys.argv) > 2 else "")
+        result = asyncio.run(asyncio.wait_for(main(sys.argv[1], name, deflate), scenario.TIMEOUT))
     except Exception as e:  # any failure is a verdict, not a traceback
         result = [f"{type(e).__name__}: {e}"]
     scenario.finish(result)

@@ -1,27 +1,34 @@
 """A Python `websockets` server on 127.0.0.1 (a free port) for one connection.
 
-It prints "LISTEN port"; once a client connects it sends the five scenario
-messages (the last fragmented), checks the five it receives, and expects
-the client to close with 4000 "bye".
+It prints "LISTEN port"; once a client connects it sends the scenario's
+messages (the last fragmented), checks those it receives, and expects the
+client to close with 4000 "bye".
 
-    python3 websockets_server.py
+The optional argument is JSON (see scenario.config): the scenario, and
+permessage-deflate's parameters to accept with. The server prints the
+Sec-WebSocket-Extensions it answered with as "EXT value" ("EXT " for none).
+
+    python3 websockets_server.py ['{"scenario":"deflate","deflate":{...}}']
 """
 
 import asyncio
+import sys
 
 import websockets
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 import scenario
 from websockets_client import send_all
 
 
-async def main():
+async def main(name, deflate):
     done = asyncio.get_running_loop().create_future()
 
     async def handler(ws, *_path):  # websockets 10 passes the path, later ones do not
         failures = []
-        checker = scenario.Checker()
-        sender = asyncio.create_task(send_all(ws))
+        print(f"EXT {ws.response_headers.get('Sec-WebSocket-Extensions', '')}", flush=True)
+        checker = scenario.Checker(name)
+        sender = asyncio.create_task(send_all(ws, name))
         try:
             while True:
                 checker.add(await ws.recv())
@@ -39,7 +46,10 @@ async def main():
         if not done.done():
             done.set_result(checker.summary() + failures)
 
-    async with websockets.serve(handler, "127.0.0.1", 0, max_size=None, compression=None) as server:
+    extensions = [ServerPerMessageDeflateFactory(**deflate)] if deflate is not None else None
+    async with websockets.serve(
+        handler, "127.0.0.1", 0, max_size=None, compression=None, extensions=extensions
+    ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         print(f"LISTEN {port}", flush=True)
         return await done
@@ -47,7 +57,8 @@ async def main():
 
 if __name__ == "__main__":
     try:
-        result = asyncio.run(asyncio.wait_for(main(), scenario.TIMEOUT))
+        name, deflate = scenario.config(sys.argv[1] if len(sys.argv) > 1 else "")
+        result = asyncio.run(asyncio.wait_for(main(name, deflate), scenario.TIMEOUT))
     except Exception as e:  # any failure is a verdict, not a traceback
         result = [f"{type(e).__name__}: {e}"]
     scenario.finish(result)

@@ -3,18 +3,23 @@
 // last one fragmented), checks the five it receives, then closes with
 // 4000 "bye" and checks that the server answered with the same code.
 //
+// The optional second argument is JSON (see config in ws_common.mjs): the
+// scenario and the perMessageDeflate options. The client prints the
+// server's Sec-WebSocket-Extensions as "EXT value" ("EXT " for none).
+//
 // It prints "PASS" and exits 0, or prints "FAIL: why" and exits 1.
 //
-//	node ws_client.mjs ws://127.0.0.1:PORT/path
+//	node ws_client.mjs ws://127.0.0.1:PORT/path ['{"scenario":"deflate","perMessageDeflate":{...}}']
 import WebSocket from "ws";
 import { Checker, CLOSE_CODE, CLOSE_REASON, fragments, messages } from "./scenario.mjs";
-import { finish, sendAll } from "./ws_common.mjs";
+import { config, finish, sendAll } from "./ws_common.mjs";
 
 const url = process.argv[2];
-if (!url) finish(["usage: node ws_client.mjs URL"]);
+if (!url) finish(["usage: node ws_client.mjs URL [CONFIG]"]);
+const cfg = config(process.argv[3]);
 
-const ws = new WebSocket(url);
-const checker = new Checker();
+const ws = new WebSocket(url, cfg.perMessageDeflate === undefined ? {} : { perMessageDeflate: cfg.perMessageDeflate });
+const checker = new Checker(cfg.scenario);
 let sent = false;
 let closing = false;
 
@@ -25,9 +30,10 @@ function maybeClose() {
 	}
 }
 
+ws.on("upgrade", (res) => console.log(`EXT ${res.headers["sec-websocket-extensions"] ?? ""}`));
 ws.on("open", async () => {
 	try {
-		await sendAll(ws, messages(), fragments);
+		await sendAll(ws, messages(cfg.scenario), fragments);
 	} catch (e) {
 		finish([`send: ${e}`]);
 	}

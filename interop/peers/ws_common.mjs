@@ -5,6 +5,16 @@
 const timer = setTimeout(() => finish(["timed out after 20 s"]), 20000);
 
 /**
+ * config parses the optional JSON argument the Go test passes:
+ * {scenario: "plain" | "deflate", perMessageDeflate: ws's options or false}.
+ * Without it: the plain scenario, and ws's default perMessageDeflate.
+ */
+export function config(arg) {
+	const c = arg ? JSON.parse(arg) : {};
+	return { scenario: c.scenario || "plain", perMessageDeflate: c.perMessageDeflate };
+}
+
+/**
  * finish prints the verdict and exits: "PASS" and 0 for no failures,
  * otherwise one "FAIL: ..." line per failure and 1.
  */
