@@ -123,19 +123,34 @@ func BenchmarkDecompress(b *testing.B) {
 			}
 		})
 		b.Run(p.name+"/ours-takeover", func(b *testing.B) {
-			d := NewDecompressor(15, true)
+			// A stream of distinct messages of this kind, each one able
+			// to refer to the ones before.
+			const n = 16
 			c := NewCompressor(6, 15, true)
-			dst := make([]byte, 0, len(p.data))
-			b.SetBytes(int64(len(p.data)))
+			var stream [][]byte
+			size := 0
+			for i := range n {
+				m := benchVariant(p, i)
+				stream = append(stream, c.Append(nil, m, true))
+				size += len(m)
+			}
+			d := NewDecompressor(15, true)
+			dst := make([]byte, 0, len(p.data)+1024)
+			b.SetBytes(int64(size / n))
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				b.StopTimer()
-				m := c.Append(nil, p.data, true)
-				b.StartTimer()
+				if i == n {
+					b.StopTimer()
+					d = NewDecompressor(15, true) // the stream starts over
+					i = 0
+					b.StartTimer()
+				}
 				var err error
-				if dst, err = d.Append(dst[:0], m, -1); err != nil {
+				if dst, err = d.Append(dst[:0], stream[i], -1); err != nil {
 					b.Fatal(err)
 				}
+				i++
 			}
 		})
 		b.Run(p.name+"/flate", func(b *testing.B) {
@@ -154,4 +169,18 @@ func BenchmarkDecompress(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchVariant returns the i-th of a series of payloads like p.
+func benchVariant(p benchPayload, i int) []byte {
+	seed := uint64(100 + i)
+	switch p.name {
+	case "json-2K", "json-64K":
+		return jsonPayload(seed, len(p.data))
+	case "html-16K":
+		return htmlPayload(seed, len(p.data))
+	case "binary-records-64K":
+		return binaryPayload(seed, len(p.data))
+	}
+	return randomPayload(seed, len(p.data))
 }

@@ -365,16 +365,31 @@ func TestInvalidArguments(t *testing.T) {
 }
 
 func TestSize(t *testing.T) {
-	for wbits := MinWindowBits; wbits <= MaxWindowBits; wbits++ {
-		for _, level := range []int{1, 2, 9} {
-			c := NewCompressor(level, wbits, true)
-			t.Logf("window %2d level %d: Compressor.Size %6d bytes", wbits, level, c.Size())
+	// What a connection holds between messages: at most 128 KiB at the
+	// largest window whatever the level, less for smaller windows.
+	for level := 1; level <= 9; level++ {
+		prev := 0
+		for wbits := MinWindowBits; wbits <= MaxWindowBits; wbits++ {
+			size := NewCompressor(level, wbits, true).Size()
+			if size > 128<<10 {
+				t.Errorf("level %d window %d: Size %d, want at most 128 KiB", level, wbits, size)
+			}
+			if size < prev {
+				t.Errorf("level %d window %d: Size %d, smaller than with a smaller window", level, wbits, size)
+			}
+			prev = size
+			if level == 1 || level == 9 {
+				t.Logf("window %2d level %d: Compressor.Size %6d", wbits, level, size)
+			}
 		}
-		t.Logf("window %2d: Decompressor.Size %d with takeover, %d without", wbits,
-			NewDecompressor(wbits, true).Size(), NewDecompressor(wbits, false).Size())
 	}
-	if s := NewCompressor(1, 15, true).Size(); s > 128<<10 {
-		t.Errorf("level 1 window 15: Size %d, want at most 128 KiB", s)
+	t.Logf("borrowed during Append: ScratchSize %d", ScratchSize)
+	for wbits := MinWindowBits; wbits <= MaxWindowBits; wbits++ {
+		with, without := NewDecompressor(wbits, true).Size(), NewDecompressor(wbits, false).Size()
+		t.Logf("window %2d: Decompressor.Size %d with takeover, %d without", wbits, with, without)
+		if with > 1<<wbits+1024 || without > 1024 {
+			t.Errorf("window %d: Decompressor.Size %d with takeover, %d without", wbits, with, without)
+		}
 	}
 }
 

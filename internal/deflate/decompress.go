@@ -48,18 +48,26 @@ func (r *ring) write(p []byte) {
 	r.n = min(r.n+len(p), size)
 }
 
-// bytes returns what the ring holds, oldest first, rotating it in place.
-func (r *ring) bytes() []byte {
+// bytes returns what the ring holds, oldest first: a part of buf, or of
+// scratch (at least as long as buf) if it wrapped, or, with no scratch,
+// buf rotated in place.
+func (r *ring) bytes(scratch []byte) []byte {
 	if r.n < len(r.buf) {
 		return r.buf[:r.n] // never wrapped: pos == n
 	}
-	if r.pos != 0 {
-		// Rotate left by pos with three reversals.
-		slices.Reverse(r.buf[:r.pos])
-		slices.Reverse(r.buf[r.pos:])
-		slices.Reverse(r.buf)
-		r.pos = 0
+	if r.pos == 0 {
+		return r.buf
 	}
+	if scratch != nil {
+		k := copy(scratch, r.buf[r.pos:])
+		copy(scratch[k:], r.buf[:r.pos])
+		return scratch[:len(r.buf)]
+	}
+	// Rotate left by pos with three reversals.
+	slices.Reverse(r.buf[:r.pos])
+	slices.Reverse(r.buf[r.pos:])
+	slices.Reverse(r.buf)
+	r.pos = 0
 	return r.buf
 }
 
@@ -68,42 +76,56 @@ func (r *ring) bytes() []byte {
 // io.ByteReader, so that flate reads no further than it needs and does not
 // wrap it in a bufio.Reader of its own.
 type source struct {
-	msg  []byte        // bytes ready to hand out
+	buf  []byte        // bytes ready to hand out: the message, or a chunk read from r
+	i    int           // next byte of buf
 	r    io.Reader     // the rest of the message, nil once it reported io.EOF
 	br   io.ByteReader // r, if it is an io.ByteReader
 	mem  []byte        // buffer for r when it is not an io.ByteReader
 	tail int           // bytes of tail handed out
 	err  error         // an error of r other than io.EOF
-	used int64         // message bytes handed out
+	done int64         // message bytes handed out before buf
 }
 
+// used returns the number of message bytes handed out.
+func (s *source) used() int64 { return s.done + int64(s.i) }
+
+// ReadByte is what flate calls for nearly every input byte, so the common
+// case comes first and alone.
 func (s *source) ReadByte() (byte, error) {
-	if len(s.msg) == 0 && s.r != nil {
+	if s.i < len(s.buf) {
+		b := s.buf[s.i]
+		s.i++
+		return b, nil
+	}
+	return s.readByteSlow()
+}
+
+func (s *source) readByteSlow() (byte, error) {
+	if s.r != nil {
 		if s.br != nil {
 			b, err := s.br.ReadByte()
 			if err == nil {
-				s.used++
+				s.done++
 				return b, nil
 			}
 			s.stop(err)
 		} else {
+			s.done += int64(s.i)
 			n, err := s.fill(s.mem)
-			s.msg = s.mem[:n]
-			if n == 0 && err != nil {
+			s.buf, s.i = s.mem[:n], 0
+			if n > 0 {
+				s.i = 1
+				return s.buf[0], nil
+			}
+			if err != nil {
 				return 0, err
 			}
 		}
 	}
-	if len(s.msg) > 0 {
-		b := s.msg[0]
-		s.msg = s.msg[1:]
-		s.used++
-		return b, nil
-	}
 	if s.err != nil {
 		return 0, s.err
 	}
-	if s.tail == 0 && s.used == 0 {
+	if s.tail == 0 && s.used() == 0 {
 		s.tail = emptyTail
 	}
 	if s.tail < len(tail) {
@@ -118,15 +140,14 @@ func (s *source) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if len(s.msg) > 0 {
-		n := copy(p, s.msg)
-		s.msg = s.msg[n:]
-		s.used += int64(n)
+	if s.i < len(s.buf) {
+		n := copy(p, s.buf[s.i:])
+		s.i += n
 		return n, nil
 	}
 	if s.r != nil {
 		n, err := s.fill(p)
-		s.used += int64(n)
+		s.done += int64(n)
 		if n > 0 || err != nil {
 			return n, err
 		}
@@ -134,7 +155,7 @@ func (s *source) Read(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
-	if s.tail == 0 && s.used == 0 {
+	if s.tail == 0 && s.used() == 0 {
 		s.tail = emptyTail
 	}
 	if s.tail < len(tail) {
@@ -169,9 +190,9 @@ func (s *source) stop(err error) {
 }
 
 // inflater is what a message borrows for its length: a flate reader (its
-// 32 KiB window and tables), the history of the message when the
-// Decompressor keeps none of its own, and a read buffer for sources that
-// are not io.ByteReaders.
+// 32 KiB window and tables), room for history (the message's own when the
+// Decompressor keeps none, or the dictionary put in order), and a read
+// buffer for sources that are not io.ByteReaders.
 type inflater struct {
 	fr   io.Reader
 	rs   flate.Resetter
@@ -238,7 +259,17 @@ func (d *Decompressor) begin() {
 		d.hist.reset(d.inf.hist[:d.wsize])
 	}
 	d.err = nil
-	d.inf.rs.Reset(&d.src, d.hist.bytes())
+	d.inf.rs.Reset(&d.src, d.dictionary())
+}
+
+// dictionary returns the history for a new stream. compress/flate copies
+// it, so with takeover the inflater's own history buffer, unused then,
+// can hold it in order.
+func (d *Decompressor) dictionary() []byte {
+	if d.takeover {
+		return d.hist.bytes(d.inf.hist[:])
+	}
+	return d.hist.bytes(nil)
 }
 
 // End ends the message being read, if any, and gives back what it
@@ -253,7 +284,7 @@ func (d *Decompressor) End() {
 	d.inf.rs.Reset(&emptySource, nil) // drop the reference to the source
 	inflaters.Put(d.inf)
 	d.inf = nil
-	d.used = d.src.used
+	d.used = d.src.used()
 	d.src = source{}
 }
 
@@ -264,7 +295,7 @@ func (d *Decompressor) End() {
 func (d *Decompressor) more() bool { return d.src.tail != len(tail) }
 
 // restart starts that new stream with the history as its dictionary.
-func (d *Decompressor) restart() { d.inf.rs.Reset(&d.src, d.hist.bytes()) }
+func (d *Decompressor) restart() { d.inf.rs.Reset(&d.src, d.dictionary()) }
 
 // fail ends the message and turns a flate error into the one to report.
 func (d *Decompressor) fail(err error) error {
@@ -294,7 +325,7 @@ func (d *Decompressor) abort() {
 // Append allocates only to grow dst.
 func (d *Decompressor) Append(dst, msg []byte, limit int64) ([]byte, error) {
 	d.End()
-	d.src = source{msg: msg}
+	d.src = source{buf: msg}
 	d.begin()
 	start := len(dst)
 	d.mark = start
