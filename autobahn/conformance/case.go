@@ -46,12 +46,16 @@ type Case struct {
 	Description string // what the runner sends
 	Expectation string // what a conformant peer does
 
-	// Extensions is the Sec-WebSocket-Extensions offer the case makes (the
-	// runner as client) or accepts (the runner as server). Empty for every
-	// case of groups 1-10; groups 12 and 13 (compression) will use it.
+	// Extensions is the Sec-WebSocket-Extensions offer the case makes when
+	// the runner is the client: empty for groups 1-10, permessage-deflate
+	// offers for groups 12 and 13. As the server, the runner answers a
+	// client's offers by the case's accept rule (see the package doc).
 	Extensions string
 
-	// timeScaled marks cases whose duration is the point (group 9).
+	// deflate is the permessage-deflate negotiation of groups 12 and 13.
+	deflate *deflateSpec
+
+	// timed marks cases whose duration is the point (groups 9, 12, 13).
 	timed bool
 	run   func(c *conn)
 	// judge, when set, adjusts the verdict after the generic judging.
@@ -88,6 +92,8 @@ func Cases() []*Case {
 	all = append(all, group7()...)
 	all = append(all, group9()...)
 	all = append(all, group10()...)
+	all = append(all, group12()...)
+	all = append(all, group13()...)
 	slices.SortStableFunc(all, func(a, b *Case) int { return compareIDs(a.ID, b.ID) })
 	return all
 }
@@ -152,6 +158,10 @@ type Result struct {
 	RemoteCloseReason string      `json:"remoteCloseReason,omitempty"`
 	Notes             []string    `json:"notes,omitempty"`
 	Wirelog           []wireEntry `json:"wirelog"`
+
+	// Compression is the permessage-deflate negotiation of a case of
+	// groups 12 and 13, with the parameters agreed; nil for other cases.
+	Compression *Negotiation `json:"compression,omitempty"`
 }
 
 // Failed reports whether either verdict of r is a failure.
@@ -175,6 +185,7 @@ func judge(cs *Case, c *conn, agent string, durationMS int64) *Result {
 		LocalCloseCode: c.localCode, LocalCloseReason: c.localReason,
 		RemoteCloseCode: c.remoteCode, RemoteCloseReason: c.remoteReason,
 		Notes: c.notes, Wirelog: c.wirelog,
+		Compression: c.negotiation,
 	}
 	for _, e := range c.expected {
 		r.Expected[string(e.Behavior)] = eventStrings(e.Events)
@@ -212,6 +223,9 @@ func judge(cs *Case, c *conn, agent string, durationMS int64) *Result {
 	if ec.WrongEndpointFatal && ec.ClosedByMe != c.closedByMe {
 		r.Behavior = Failed
 		r.Result = "The peer did not fail the connection itself"
+	}
+	if c.violation != "" {
+		r.Behavior, r.Result = Failed, "The peer broke a permessage-deflate rule: "+c.violation
 	}
 	if cs.judge != nil {
 		cs.judge(c, r)

@@ -10,7 +10,9 @@ import (
 	"unicode/utf8"
 )
 
-// The case counts per group are the suite's (groups 1-10: 301 cases).
+// The case counts per group are the suite's: 301 cases in groups 1-10, 90
+// in group 12 (5 payload sources x 18 size/fragmentation rows) and 126 in
+// group 13 (7 parameter sets x the same 18 rows), 517 in all.
 func TestCatalog(t *testing.T) {
 	all := Cases()
 	counts := map[string]int{}
@@ -28,22 +30,30 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("case %s is incomplete", c.ID)
 		}
 	}
-	want := map[string]int{"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1}
+	want := map[string]int{"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1, "12": 90, "13": 126}
 	for g, n := range want {
 		if counts[g] != n {
 			t.Errorf("group %s: %d cases, want %d", g, counts[g], n)
 		}
 	}
-	if len(all) != 301 {
-		t.Errorf("%d cases, want 301", len(all))
+	if len(all) != 517 {
+		t.Errorf("%d cases, want 517", len(all))
 	}
-	for _, id := range []string{"1.1.8", "1.2.8", "2.11", "4.2.5", "5.20", "6.4.4", "6.23.7", "7.7.13", "7.9.9", "7.13.2", "9.3.9", "9.8.6", "10.1.1"} {
+	for _, id := range []string{"1.1.8", "1.2.8", "2.11", "4.2.5", "5.20", "6.4.4", "6.23.7", "7.7.13", "7.9.9", "7.13.2", "9.3.9", "9.8.6", "10.1.1",
+		"12.1.1", "12.5.18", "13.1.1", "13.7.18"} {
 		if !seen[id] {
 			t.Errorf("missing case %s", id)
 		}
 	}
-	if seen["6.23.8"] || seen["7.9.10"] {
+	if seen["6.23.8"] || seen["7.9.10"] || seen["12.5.19"] || seen["12.6.1"] || seen["13.7.19"] || seen["13.8.1"] || seen["11.1.1"] {
 		t.Error("cases beyond the suite's numbering")
+	}
+	// Only the compression groups negotiate anything.
+	for _, c := range all {
+		compression := c.Group() == "12" || c.Group() == "13"
+		if (c.deflate != nil) != compression || (c.Extensions != "") != compression {
+			t.Errorf("case %s: offer %q, compression spec %v", c.ID, c.Extensions, c.deflate != nil)
+		}
 	}
 }
 
@@ -90,11 +100,14 @@ func TestSelect(t *testing.T) {
 		want             int
 		first, last      string
 	}{
-		{nil, nil, 301, "1.1.1", "10.1.1"},
+		{nil, nil, 517, "1.1.1", "13.7.18"},
+		{[]string{"12.*"}, nil, 90, "12.1.1", "12.5.18"},
+		{[]string{"13.*"}, nil, 126, "13.1.1", "13.7.18"},
+		{[]string{"1*.*.*"}, []string{"1.*"}, 217, "10.1.1", "13.7.18"},
 		{[]string{"1.*"}, nil, 16, "1.1.1", "1.2.8"},
 		{[]string{"6.4.*", "2.1"}, nil, 5, "2.1", "6.4.4"},
 		{[]string{"7.*"}, []string{"7.9.*", "7.13.*"}, 26, "7.1.1", "7.7.13"},
-		{nil, []string{"9.*"}, 247, "1.1.1", "10.1.1"},
+		{nil, []string{"9.*", "12.*", "13.*"}, 247, "1.1.1", "10.1.1"},
 	}
 	for _, tt := range tests {
 		got, err := Select(all, tt.include, tt.exclude)
@@ -118,6 +131,11 @@ func TestReports(t *testing.T) {
 		{ID: "1.1.1", Behavior: OK, BehaviorClose: OK, DurationMS: 3, Description: "a | b"},
 		{ID: "6.4.1", Behavior: NonStrict, BehaviorClose: OK, DurationMS: 2000, RemoteCloseCode: &code},
 		{ID: "7.9.1", Behavior: Failed, BehaviorClose: WrongCode, RemoteCloseCode: &code},
+		{ID: "13.5.1", Behavior: OK, BehaviorClose: OK, Compression: &Negotiation{
+			Offer:    "permessage-deflate; client_no_context_takeover; client_max_window_bits; server_no_context_takeover; server_max_window_bits=9",
+			Response: "permessage-deflate; server_no_context_takeover; server_max_window_bits=9",
+			Agreed:   &DeflateParams{ServerNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 15}}},
+		{ID: "13.5.2", Behavior: Unimplemented, BehaviorClose: OK, Compression: &Negotiation{Offer: "permessage-deflate"}},
 	}}
 	if err := WriteReports(dir, rs, false); err != nil {
 		t.Fatal(err)
@@ -148,8 +166,27 @@ func TestReports(t *testing.T) {
 		t.Error(err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "index.md"))
-	if !strings.Contains(string(md), "3 cases: OK 1, NON-STRICT 1, FAILED 1; 1 failing") || !strings.Contains(string(md), `a \| b`) {
+	if !strings.Contains(string(md), "5 cases: OK 2, NON-STRICT 1, UNIMPLEMENTED 1, FAILED 1; 1 failing") || !strings.Contains(string(md), `a \| b`) ||
+		!strings.Contains(string(md), "| 13 | 2 cases: OK 1, UNIMPLEMENTED 1; 0 failing |") || !strings.Contains(string(md), "| 7 | 1 cases: FAILED 1; 1 failing |") {
 		t.Errorf("index.md:\n%s", md)
+	}
+	// The case report carries the negotiation and the agreed parameters.
+	var c13 struct {
+		Compression *Negotiation `json:"compression"`
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "my_server_1_0_case_13_5_1.json"))
+	if err := json.Unmarshal(b, &c13); err != nil || c13.Compression == nil || c13.Compression.Agreed == nil ||
+		*c13.Compression.Agreed != (DeflateParams{ServerNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 15}) ||
+		!strings.Contains(string(b), `"serverMaxWindowBits": 9`) {
+		t.Errorf("13.5.1 report: %v\n%s", err, b)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "my_server_1_0_case_13_5_2.json"))
+	if !strings.Contains(string(b), `"agreed": null`) {
+		t.Errorf("13.5.2 report lacks the declined negotiation:\n%s", b)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "my_server_1_0_case_1_1_1.json"))
+	if strings.Contains(string(b), "compression") {
+		t.Errorf("1.1.1 report mentions compression:\n%s", b)
 	}
 	// A second run for another agent keeps the first.
 	if err := WriteReports(dir, map[string][]*Result{"other": {{ID: "1.1.1", Behavior: OK, BehaviorClose: OK}}}, true); err != nil {

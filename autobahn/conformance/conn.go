@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -49,6 +50,10 @@ type Event struct {
 	Binary  bool   // for messages: binary rather than text
 	Payload []byte // for messages, pings and pongs
 	Tag     string // for timeouts: the checkpoint name
+
+	// elided is the length of a message payload the case checked and then
+	// dropped, so that the 1000-message cases do not keep every payload.
+	elided int
 }
 
 func (e Event) equal(o Event) bool {
@@ -64,6 +69,9 @@ func (e Event) String() string {
 		kind := "text"
 		if e.Binary {
 			kind = "binary"
+		}
+		if e.elided > 0 {
+			return fmt.Sprintf("message(%s, %d bytes as expected)", kind, e.elided)
 		}
 		return fmt.Sprintf("message(%s, %s)", kind, describePayload(e.Payload, !e.Binary))
 	}
@@ -195,6 +203,12 @@ type conn struct {
 
 	// script-level frame counters (10.1.1 checks its own fragmentation)
 	txFrames map[Opcode]int
+
+	// permessage-deflate (groups 12 and 13): nil when not negotiated.
+	pmd           *pmdState
+	negotiation   *Negotiation
+	msgCompressed bool   // the message being received has RSV1 set
+	violation     string // the first compression rule the peer broke
 
 	writeErr error
 	batching bool
@@ -477,8 +491,12 @@ func (c *conn) handle(it inItem) {
 		return
 	}
 	switch {
-	case f.RSV != 0:
+	case f.RSV != 0 && c.pmd == nil:
 		c.fail(CloseProtocolError, fmt.Sprintf("peer set RSV bits %03b without a negotiated extension", f.RSV))
+		return
+	case f.RSV != 0 && !(c.failedByMe && c.closeSent) && !c.rsvAllowed(f):
+		// (Once we have failed the connection, the rest of a message in
+		// flight is discarded below, whatever its RSV bits.)
 		return
 	case !f.Opcode.isDefined():
 		c.fail(CloseProtocolError, fmt.Sprintf("peer used reserved opcode %d", byte(f.Opcode)))
@@ -527,6 +545,7 @@ func (c *conn) handle(it inItem) {
 			return
 		}
 		c.inMsg, c.msgOp, c.msgBuf, c.utf8Checked = true, f.Opcode, c.msgBuf[:0], 0
+		c.msgCompressed = f.RSV&rsv1 != 0
 		c.onData(f)
 	}
 }
@@ -537,7 +556,7 @@ func (c *conn) onData(f *frame) {
 		return
 	}
 	c.msgBuf = append(c.msgBuf, f.Payload...)
-	if c.msgOp == OpText {
+	if c.msgOp == OpText && !c.msgCompressed {
 		var ok bool
 		if c.utf8Checked, ok = utf8From(c.msgBuf, c.utf8Checked); !ok {
 			c.fail(CloseInvalidPayload, "peer sent a text message that is not valid UTF-8")
@@ -548,13 +567,90 @@ func (c *conn) onData(f *frame) {
 		return
 	}
 	c.inMsg = false
-	if c.msgOp == OpText && !utf8.Valid(c.msgBuf) {
+	payload := c.msgBuf
+	if c.msgCompressed {
+		out, err := c.pmd.decompress(c.msgBuf, c.opts.maxMessage())
+		switch {
+		case errors.Is(err, errTooLong):
+			c.fail(CloseTooBig, "peer's decompressed message exceeds the runner's limit")
+			return
+		case err != nil:
+			c.compressionViolation(CloseInvalidPayload, fmt.Sprintf("peer sent an %v", err))
+			return
+		}
+		payload = out
+	}
+	if c.msgOp == OpText && !utf8.Valid(payload) {
 		c.fail(CloseInvalidPayload, "peer sent a text message that ends inside a UTF-8 sequence")
 		return
 	}
-	c.record(Event{Kind: EventMessage, Binary: c.msgOp == OpBinary, Payload: bytes.Clone(c.msgBuf)})
+	if !c.msgCompressed {
+		payload = bytes.Clone(payload)
+	}
+	c.record(Event{Kind: EventMessage, Binary: c.msgOp == OpBinary, Payload: payload})
 	if cap(c.msgBuf) > 1<<20 {
 		c.msgBuf = nil // do not pin a 16 MiB buffer for the rest of the case
+	}
+}
+
+// rsv1 is the RSV1 bit in frame.RSV: "compressed" for permessage-deflate.
+const rsv1 = 4
+
+// rsvAllowed checks the RSV bits of a frame once permessage-deflate is in
+// use (RFC 7692 §6): RSV1 may be set on the first frame of a data message
+// only; RSV2 and RSV3 stay reserved. It fails the connection otherwise.
+func (c *conn) rsvAllowed(f *frame) bool {
+	switch {
+	case f.RSV&^rsv1 != 0:
+		c.compressionViolation(CloseProtocolError, fmt.Sprintf("peer set RSV bits %03b; only RSV1 is negotiated", f.RSV))
+	case f.Opcode == OpContinuation:
+		c.compressionViolation(CloseProtocolError, "peer set RSV1 on a continuation frame; it belongs on the first frame of a message only")
+	case f.Opcode.isControl():
+		c.compressionViolation(CloseProtocolError, fmt.Sprintf("peer set RSV1 on a %s frame; control frames are never compressed", f.Opcode))
+	default:
+		return true
+	}
+	return false
+}
+
+// compressionViolation fails the connection for a broken compression rule
+// and remembers the first one: it makes the case FAILED.
+func (c *conn) compressionViolation(code int, why string) {
+	if c.violation == "" {
+		c.violation = why
+		// The verdict is FAILED already; a peer that echoes our close
+		// code closes correctly.
+		if !slices.Contains(c.expectClose.Codes, code) {
+			c.expectClose.Codes = append(c.expectClose.Codes, code)
+		}
+	}
+	c.fail(code, why)
+}
+
+// sendCompressed sends payload as one compressed message (RSV1 on its first
+// frame), split into frames of at most fragSize compressed bytes when
+// fragSize > 0, as the suite's auto-fragmentation does.
+func (c *conn) sendCompressed(op Opcode, payload []byte, fragSize int) {
+	z := c.pmd.compress(payload)
+	if fragSize <= 0 || len(z) <= fragSize {
+		c.sendFrame(op, z, sendOpts{fin: true, rsv: rsv1})
+		return
+	}
+	for i := 0; i < len(z); i += fragSize {
+		end := min(i+fragSize, len(z))
+		o, rsv := op, byte(rsv1)
+		if i > 0 {
+			o, rsv = OpContinuation, 0
+		}
+		c.sendFrame(o, z[i:end], sendOpts{fin: end == len(z), rsv: rsv})
+	}
+}
+
+// elide drops the payload of received event i once the script has checked
+// it, keeping its length for the report.
+func (c *conn) elide(i int) {
+	if e := &c.received[i]; e.Kind == EventMessage && len(e.Payload) > 0 {
+		e.elided, e.Payload = len(e.Payload), nil
 	}
 }
 

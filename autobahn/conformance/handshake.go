@@ -83,7 +83,8 @@ func clientHandshake(c net.Conn, target *url.URL, extensions string) (*bufio.Rea
 	case resp.Header.Get("Sec-WebSocket-Accept") != acceptKey(key):
 		return nil, "", &HandshakeError{Reason: "wrong Sec-WebSocket-Accept"}
 	}
-	ext := resp.Header.Get("Sec-WebSocket-Extensions")
+	// Several header lines form one list (RFC 7230 §3.2.2).
+	ext := strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ")
 	if ext != "" && extensions == "" {
 		return nil, "", &HandshakeError{Reason: "server accepted an extension that was not offered: " + ext}
 	}

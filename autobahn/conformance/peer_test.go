@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +31,15 @@ type defects struct {
 	wrongMasking bool // a server that masks its frames; a client that does not
 	noCloseReply bool // drops TCP on a close frame without answering it
 	keepTCP      bool // a server that waits for the client to close TCP
+
+	// permessage-deflate. By default the test server accepts the first
+	// offer as the runner made it, and the test client offers
+	// clientOffer (or "permessage-deflate; client_max_window_bits").
+	noDeflate   bool   // never negotiates compression
+	clientOffer string // the test client's Sec-WebSocket-Extensions
+	rsvOnCont   bool   // sets RSV1 on every frame of a compressed echo
+	farDistance bool   // echoes with a back-reference beyond the agreed window
+	respond     string // a server that answers any offer with this extension header
 }
 
 type peer struct {
@@ -35,16 +47,150 @@ type peer struct {
 	br     *bufio.Reader
 	client bool
 	d      defects
+	z      *peerDeflate // nil: no compression negotiated
 }
 
-func (p *peer) write(op Opcode, payload []byte) {
-	f := frame{Fin: true, Opcode: op, Payload: payload}
+// peerDeflate is the test peer's permessage-deflate state, written with
+// compress/flate alone. It compresses at level 1 (the runner uses 6), or
+// Huffman-only when the agreed window is under 15 bits, and fragments
+// compressed echoes into frames of 4 KiB.
+type peerDeflate struct {
+	sendTakeover bool
+	sendBits     int
+	recvTakeover bool
+
+	fw   *flate.Writer
+	fbuf bytes.Buffer
+	hist []byte
+}
+
+func newPeerDeflate(sendNoTakeover bool, sendBits int, recvNoTakeover bool) *peerDeflate {
+	if sendBits == 0 {
+		sendBits = 15
+	}
+	return &peerDeflate{sendTakeover: !sendNoTakeover, sendBits: sendBits, recvTakeover: !recvNoTakeover}
+}
+
+func (z *peerDeflate) compress(msg []byte) []byte {
+	z.fbuf.Reset()
+	if z.fw == nil || !z.sendTakeover {
+		level := flate.BestSpeed
+		if z.sendBits < 15 {
+			level = flate.HuffmanOnly
+		}
+		z.fw, _ = flate.NewWriter(&z.fbuf, level)
+	}
+	z.fw.Write(msg)
+	z.fw.Flush()
+	return bytes.Clone(bytes.TrimSuffix(z.fbuf.Bytes(), []byte{0, 0, 0xff, 0xff}))
+}
+
+func (z *peerDeflate) decompress(msg []byte) ([]byte, error) {
+	var dict []byte
+	if z.recvTakeover {
+		dict = z.hist
+	}
+	in := append(bytes.Clone(msg), 0, 0, 0xff, 0xff, 0x01, 0, 0, 0xff, 0xff)
+	out, err := io.ReadAll(flate.NewReaderDict(bytes.NewReader(in), dict))
+	if err != nil {
+		return nil, err
+	}
+	if z.recvTakeover {
+		z.hist = append(z.hist, out...)
+		if len(z.hist) > 1<<15 {
+			z.hist = z.hist[len(z.hist)-1<<15:]
+		}
+	}
+	return out, nil
+}
+
+// deflateParamsOf splits a permessage-deflate element into its parameters
+// ("name" or "name=value"); ok is false for another extension.
+func deflateParamsOf(element string) (map[string]string, bool) {
+	parts := strings.Split(element, ";")
+	if strings.TrimSpace(parts[0]) != "permessage-deflate" {
+		return nil, false
+	}
+	m := map[string]string{}
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		m[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+	}
+	return m, true
+}
+
+// serverAccept answers the first permessage-deflate offer with what it
+// asks of the server and nothing else.
+func serverAccept(offers string) (resp string, z *peerDeflate) {
+	for _, e := range strings.Split(offers, ",") {
+		m, ok := deflateParamsOf(e)
+		if !ok {
+			continue
+		}
+		resp = "permessage-deflate"
+		_, noTakeover := m["server_no_context_takeover"]
+		if noTakeover {
+			resp += "; server_no_context_takeover"
+		}
+		bits := 0
+		if v, ok := m["server_max_window_bits"]; ok {
+			bits, _ = strconv.Atoi(v)
+			resp += "; server_max_window_bits=" + v
+		}
+		return resp, newPeerDeflate(noTakeover, bits, false)
+	}
+	return "", nil
+}
+
+// clientAgreed reads the server's response as the test client.
+func clientAgreed(resp string) *peerDeflate {
+	m, ok := deflateParamsOf(resp)
+	if !ok {
+		return nil
+	}
+	_, sendNoTakeover := m["client_no_context_takeover"]
+	_, recvNoTakeover := m["server_no_context_takeover"]
+	bits, _ := strconv.Atoi(m["client_max_window_bits"])
+	return newPeerDeflate(sendNoTakeover, bits, recvNoTakeover)
+}
+
+func (p *peer) write(op Opcode, payload []byte) { p.writeFrame(op, payload, true, 0) }
+
+func (p *peer) writeFrame(op Opcode, payload []byte, fin bool, rsv byte) {
+	f := frame{Fin: fin, RSV: rsv, Opcode: op, Payload: payload}
 	if p.client != p.d.wrongMasking {
 		f.Masked = true
 		f.MaskKey = [4]byte{0x11, 0x22, 0x33, 0x44}
 	}
 	p.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	p.nc.Write(appendFrame(nil, &f))
+}
+
+// echo sends msg back, compressed when compression is in use.
+func (p *peer) echo(op Opcode, msg []byte) {
+	if p.z == nil {
+		p.write(op, msg)
+		return
+	}
+	var z []byte
+	if p.d.farDistance {
+		z = farStream(msg, 1<<p.z.sendBits)
+	}
+	if z == nil {
+		z = p.z.compress(msg)
+	}
+	const frag = 4096
+	for i := 0; i == 0 || i < len(z); i += frag {
+		end := min(i+frag, len(z))
+		o, rsv := op, byte(rsv1)
+		if i > 0 {
+			o = OpContinuation
+			if !p.d.rsvOnCont {
+				rsv = 0
+			}
+		}
+		p.writeFrame(o, z[i:end], end == len(z), rsv)
+	}
 }
 
 // fail fails the connection: a close frame with code, then the lingering
@@ -77,11 +223,12 @@ func (p *peer) run() {
 	defer p.nc.Close()
 	p.nc.SetDeadline(time.Now().Add(60 * time.Second))
 	var (
-		inMsg   bool
-		msgOp   Opcode
-		msg     []byte
-		checked int
-		buf     = make([]byte, 32<<10)
+		inMsg      bool
+		msgOp      Opcode
+		msg        []byte
+		checked    int
+		compressed bool
+		buf        = make([]byte, 32<<10)
 	)
 	for {
 		var h [14]byte
@@ -109,8 +256,9 @@ func (p *peer) run() {
 			}
 		}
 		protocolError := false
+		rsvOK := rsv == 0 || p.d.ignoreRSV || (p.z != nil && rsv == rsv1 && (op == OpText || op == OpBinary))
 		switch {
-		case rsv != 0 && !p.d.ignoreRSV, !op.isDefined(),
+		case !rsvOK, !op.isDefined(),
 			!p.client && !masked, p.client && masked,
 			op.isControl() && (!fin || n > 125),
 			op == OpContinuation && !inMsg,
@@ -123,6 +271,7 @@ func (p *peer) run() {
 		}
 		if op == OpText || op == OpBinary {
 			inMsg, msgOp, msg, checked = true, op, msg[:0], 0
+			compressed = rsv == rsv1 && p.z != nil
 		}
 		var payload []byte
 		pos := 0
@@ -141,7 +290,7 @@ func (p *peer) run() {
 				continue
 			}
 			msg = append(msg, piece...)
-			if msgOp == OpText && !p.d.noUTF8 && !p.d.utf8AtEnd {
+			if msgOp == OpText && !p.d.noUTF8 && !p.d.utf8AtEnd && !compressed {
 				var ok bool
 				if checked, ok = utf8From(msg, checked); !ok {
 					p.fail(CloseInvalidPayload) // at once, mid-frame: fail fast
@@ -163,11 +312,19 @@ func (p *peer) run() {
 				continue
 			}
 			inMsg = false
+			if compressed {
+				out, err := p.z.decompress(msg)
+				if err != nil {
+					p.fail(CloseInvalidPayload)
+					return
+				}
+				msg = out
+			}
 			if msgOp == OpText && !p.d.noUTF8 && !utf8.Valid(msg) {
 				p.fail(CloseInvalidPayload)
 				return
 			}
-			p.write(msgOp, msg)
+			p.echo(msgOp, msg)
 		}
 	}
 }
@@ -218,24 +375,39 @@ func startServer(t *testing.T, d defects) string {
 					nc.Close()
 					return
 				}
-				fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-					acceptKey(req.Header.Get("Sec-WebSocket-Key")))
-				(&peer{nc: nc, br: br, d: d}).run()
+				p := &peer{nc: nc, br: br, d: d}
+				ext := ""
+				if !d.noDeflate {
+					ext, p.z = serverAccept(strings.Join(req.Header.Values("Sec-WebSocket-Extensions"), ","))
+				}
+				if d.respond != "" {
+					ext = d.respond
+				}
+				if ext != "" {
+					ext = "Sec-WebSocket-Extensions: " + ext + "\r\n"
+				}
+				fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
+					acceptKey(req.Header.Get("Sec-WebSocket-Key")), ext)
+				p.run()
 			})
 		}
 	})
 	return "ws://" + ln.Addr().String() + "/"
 }
 
-// dialTest opens a WebSocket connection to addr+path as the test client.
-func dialTest(addr, path string) (*peer, error) {
+// dialTest opens a WebSocket connection to addr+path as the test client,
+// offering extensions when ext is not empty.
+func dialTest(addr, path, ext string) (*peer, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
 	key := newKey()
-	fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", path, addr, key)
+	if ext != "" {
+		ext = "Sec-WebSocket-Extensions: " + ext + "\r\n"
+	}
+	fmt.Fprintf(nc, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n", path, addr, key, ext)
 	br := bufio.NewReader(nc)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
@@ -246,14 +418,25 @@ func dialTest(addr, path string) (*peer, error) {
 		nc.Close()
 		return nil, fmt.Errorf("handshake: %s", resp.Status)
 	}
-	return &peer{nc: nc, br: br, client: true}, nil
+	return &peer{nc: nc, br: br, client: true, z: clientAgreed(resp.Header.Get("Sec-WebSocket-Extensions"))}, nil
+}
+
+// offer is the test client's extension offer under defects d.
+func (d defects) offer() string {
+	switch {
+	case d.noDeflate:
+		return ""
+	case d.clientOffer != "":
+		return d.clientOffer
+	}
+	return "permessage-deflate; client_max_window_bits"
 }
 
 // runTestClient plays a client under test against a runner serving on addr:
 // case count, every case, then the report update.
 func runTestClient(t *testing.T, addr, agent string, d defects) {
 	t.Helper()
-	p, err := dialTest(addr, "/getCaseCount")
+	p, err := dialTest(addr, "/getCaseCount", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,14 +450,16 @@ func runTestClient(t *testing.T, addr, agent string, d defects) {
 	}
 	p.run()
 	for i := 1; i <= count; i++ {
-		p, err := dialTest(addr, fmt.Sprintf("/runCase?case=%d&agent=%s", i, url.QueryEscape(agent)))
+		p, err := dialTest(addr, fmt.Sprintf("/runCase?case=%d&agent=%s", i, url.QueryEscape(agent)), d.offer())
 		if err != nil {
-			t.Fatalf("case %d: %v", i, err)
+			// A refused handshake is the runner's verdict on a bad offer.
+			t.Logf("case %d: %v", i, err)
+			continue
 		}
 		p.d = d
 		p.run()
 	}
-	p, err = dialTest(addr, "/updateReports?agent="+url.QueryEscape(agent))
+	p, err = dialTest(addr, "/updateReports?agent="+url.QueryEscape(agent), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,11 @@ func writeMarkdown(w io.Writer, results map[string][]*Result, strict bool) {
 	for _, agent := range slices.Sorted(maps.Keys(results)) {
 		rs := results[agent]
 		fmt.Fprintf(w, "## %s\n\n%s\n\n", agent, summaryLine(rs, strict))
+		fmt.Fprintf(w, "| group | summary |\n|---|---|\n")
+		for _, g := range groupResults(rs) {
+			fmt.Fprintf(w, "| %s | %s |\n", g.name, summaryLine(g.rs, strict))
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintf(w, "| case | description | behavior | close | duration (ms) | remote close code |\n|---|---|---|---|---|---|\n")
 		for _, r := range rs {
 			code := ""
@@ -129,19 +134,33 @@ func summaryLine(rs []*Result, strict bool) string {
 	return fmt.Sprintf("%d cases: %s; %d failing", len(rs), strings.Join(parts, ", "), failed)
 }
 
-// Summarize prints one line per case group and a total line.
-func Summarize(w io.Writer, agent string, rs []*Result, strict bool) {
-	byGroup := map[string][]*Result{}
-	var groups []string
+// resultGroup is the results of one case group, in order.
+type resultGroup struct {
+	name string
+	rs   []*Result
+}
+
+// groupResults splits results by case group, in order of first appearance.
+func groupResults(rs []*Result) []resultGroup {
+	var out []resultGroup
+	index := map[string]int{}
 	for _, r := range rs {
 		g, _, _ := strings.Cut(r.ID, ".")
-		if byGroup[g] == nil {
-			groups = append(groups, g)
+		i, ok := index[g]
+		if !ok {
+			i = len(out)
+			index[g] = i
+			out = append(out, resultGroup{name: g})
 		}
-		byGroup[g] = append(byGroup[g], r)
+		out[i].rs = append(out[i].rs, r)
 	}
-	for _, g := range groups {
-		fmt.Fprintf(w, "%s group %-3s %s\n", agent, g, summaryLine(byGroup[g], strict))
+	return out
+}
+
+// Summarize prints one line per case group and a total line.
+func Summarize(w io.Writer, agent string, rs []*Result, strict bool) {
+	for _, g := range groupResults(rs) {
+		fmt.Fprintf(w, "%s group %-3s %s\n", agent, g.name, summaryLine(g.rs, strict))
 	}
 	fmt.Fprintf(w, "%s total     %s\n", agent, summaryLine(rs, strict))
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -49,6 +50,11 @@ type Runner struct {
 	// Progress, when set, is called after each case (from one goroutine
 	// at a time).
 	Progress func(*Result)
+
+	// CompressionMessages, when positive, caps the number of messages each
+	// case of groups 12 and 13 sends (the suite sends 1000). It is for quick
+	// runs; capped cases say so in their notes.
+	CompressionMessages int
 }
 
 func (r *Runner) scale(units float64) time.Duration {
@@ -84,9 +90,14 @@ func (r *Runner) cases() []*Case {
 	return r.Cases
 }
 
-// play runs one case on an established connection and judges it.
-func (r *Runner) play(ctx context.Context, cs *Case, role Role, nc net.Conn, br *bufio.Reader, agent string) *Result {
+// play runs one case on an established connection and judges it. neg is
+// the permessage-deflate negotiation of a compression case, else nil.
+func (r *Runner) play(ctx context.Context, cs *Case, role Role, nc net.Conn, br *bufio.Reader, agent string, neg *Negotiation) *Result {
 	c := newConn(role, nc, br, r)
+	c.negotiation = neg
+	if neg != nil && neg.Agreed != nil {
+		c.pmd = newPMD(*neg.Agreed, role)
+	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	cs.run(c)
 	c.finish() // idempotent; makes sure the reader goroutine is gone
@@ -102,6 +113,16 @@ func neverOpened(cs *Case, agent string, role Role, err error) *Result {
 		Result:      "WebSocket connection was never open: " + err.Error(),
 		ResultClose: "The WebSocket opening handshake was never completed!",
 		Expected:    map[string][]string{}, Received: []string{}}
+}
+
+// badNegotiation is the result of a compression case whose extension
+// negotiation the peer got wrong: the handshake is failed, as RFC 6455
+// §4.1 and RFC 7692 §5 require of the side that notices.
+func badNegotiation(cs *Case, agent string, role Role, neg *Negotiation, err error) *Result {
+	res := neverOpened(cs, agent, role, err)
+	res.Result = "Invalid permessage-deflate negotiation: " + err.Error()
+	res.Compression = neg
+	return res
 }
 
 // RunServerTests connects to the WebSocket server at rawURL (ws://host:port/path)
@@ -174,9 +195,38 @@ func (r *Runner) runAgainstServer(ctx context.Context, cs *Case, u *url.URL, age
 		nc.Close()
 		return neverOpened(cs, agent, RoleClient, err)
 	}
-	_ = ext // negotiated parameters: for the compression groups
+	var neg *Negotiation
+	if cs.deflate != nil {
+		neg = &Negotiation{Offer: cs.Extensions, Response: ext}
+		if neg.Agreed, err = checkResponse(cs.deflate.offers, ext); err != nil {
+			nc.Close()
+			return badNegotiation(cs, agent, RoleClient, neg, err)
+		}
+	}
 	nc.SetDeadline(time.Time{})
-	return r.play(ctx, cs, RoleClient, nc, br, agent)
+	return r.play(ctx, cs, RoleClient, nc, br, agent, neg)
+}
+
+// negotiateAsServer answers a client's extension offers for case cs: the
+// Sec-WebSocket-Extensions value to send back (empty: none) and the
+// negotiation record (nil for cases without compression, whose offers are
+// simply declined). A malformed permessage-deflate offer is an error.
+func negotiateAsServer(cs *Case, offered []string) (string, *Negotiation, error) {
+	if cs.deflate == nil {
+		return "", nil, nil
+	}
+	neg := &Negotiation{Offer: strings.Join(offered, ", ")}
+	offers, err := parseOffers(offered)
+	if err != nil {
+		return "", neg, err
+	}
+	resp, ok := cs.deflate.answer(offers)
+	if !ok {
+		return "", neg, nil
+	}
+	a := resp.agreed()
+	neg.Response, neg.Agreed = resp.responseString(), &a
+	return neg.Response, neg, nil
 }
 
 // ErrReportsUpdated is returned by Serve when a client asked for the reports
@@ -243,11 +293,18 @@ func (r *Runner) Serve(ctx context.Context, ln net.Listener, update func(map[str
 				return
 			}
 			cs := cases[n-1]
-			if acceptUpgrade(nc, req, "") != nil {
-				return
+			var res *Result
+			if ext, neg, err := negotiateAsServer(cs, req.Header.Values("Sec-WebSocket-Extensions")); err != nil {
+				// The suite's server fails the handshake on such an offer.
+				nc.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+				res = badNegotiation(cs, agent, RoleServer, neg, err)
+			} else {
+				if acceptUpgrade(nc, req, ext) != nil {
+					return
+				}
+				nc.SetDeadline(time.Time{})
+				res = r.play(ctx, cs, RoleServer, nc, br, agent, neg)
 			}
-			nc.SetDeadline(time.Time{})
-			res := r.play(ctx, cs, RoleServer, nc, br, agent)
 			mu.Lock()
 			if results[agent] == nil {
 				results[agent] = map[int]*Result{}

@@ -11,6 +11,11 @@
 //
 //	conformance -listen 127.0.0.1:9001 [-out autobahn/reports/clients] [-strict] [-cases ...]
 //
+// Groups 12 and 13 (permessage-deflate) send 1000 messages per case, as the
+// suite does; -compression-messages N sends at most N instead, for quick
+// runs. A testee without compression gets UNIMPLEMENTED there, which is
+// not a failure.
+//
 // The exit status is 1 when a case FAILED (or got WRONG CODE, UNCLEAN or
 // FAILED BY CLIENT), and with -strict also on NON-STRICT; 2 on usage or
 // setup errors.
@@ -46,6 +51,7 @@ func run() int {
 		timeout  = flag.Duration("timeout", 30*time.Minute, "bound on the whole run")
 		unit     = flag.Duration("time-unit", time.Second, "length of one scripted second (pauses, kill timers)")
 		list     = flag.Bool("list", false, "list the selected cases and exit")
+		zmsgs    = flag.Int("compression-messages", 0, "cap on the messages per case of groups 12 and 13 (default: the suite's 1000)")
 	)
 	flag.Parse()
 	all, err := conformance.Select(conformance.Cases(), split(*cases), split(*exclude))
@@ -66,7 +72,7 @@ func run() int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	r := &conformance.Runner{Cases: all, Agent: *agent, TimeUnit: *unit, Parallel: *parallel}
+	r := &conformance.Runner{Cases: all, Agent: *agent, TimeUnit: *unit, Parallel: *parallel, CompressionMessages: *zmsgs}
 	r.Progress = func(res *conformance.Result) {
 		fmt.Printf("%-16s %-8s %-13s %-16s %6d ms\n", res.Agent, res.ID, res.Behavior, res.BehaviorClose, res.DurationMS)
 	}
