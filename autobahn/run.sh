@@ -7,7 +7,11 @@
 # the native runner (autobahn/cmd/conformance) in both roles. Reports go to
 # autobahn/reports/{servers,clients}/; the run fails on any case whose result
 # is not OK or INFORMATIONAL. AUTOBAHN_NATIVE=1 forces the native runner
-# (make conformance, which CI runs).
+# (make conformance, which CI runs). Both testees run with -deflate, so the
+# compression groups 12 and 13 negotiate permessage-deflate; groups 1-10
+# make no offer and run uncompressed. AUTOBAHN_COMPRESSION_MESSAGES caps
+# the messages per compression case of the native runner (default: the
+# suite's 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reports=autobahn/reports
@@ -31,7 +35,7 @@ wait_port() { # host port
 if [ -z "${AUTOBAHN_NATIVE:-}" ] && docker info >/dev/null 2>&1; then
   echo "== Docker engine found: running the Autobahn testsuite"
   image=crossbario/autobahn-testsuite
-  "$bin/echoserver" -addr 127.0.0.1:9001 &
+  "$bin/echoserver" -addr 127.0.0.1:9001 -deflate &
   wait_port 127.0.0.1 9001
   docker run --rm --network host -v "$PWD/autobahn/config:/config" -v "$PWD/$reports:/reports" \
     "$image" wstest -m fuzzingclient -s /config/fuzzingclient.json
@@ -39,7 +43,7 @@ if [ -z "${AUTOBAHN_NATIVE:-}" ] && docker info >/dev/null 2>&1; then
     -v "$PWD/$reports:/reports" "$image" wstest -m fuzzingserver -s /config/fuzzingserver.json
   trap 'docker rm -f rfc6455-fuzzingserver >/dev/null 2>&1 || true; kill $(jobs -p) 2>/dev/null || true; rm -rf "$bin"' EXIT
   wait_port 127.0.0.1 9002
-  "$bin/echoclient" -url ws://127.0.0.1:9002 -agent rfc6455
+  "$bin/echoclient" -url ws://127.0.0.1:9002 -agent rfc6455 -deflate
 else
   if [ -n "${AUTOBAHN_NATIVE:-}" ]; then
     echo "== AUTOBAHN_NATIVE is set: running the native conformance runner"
@@ -51,13 +55,14 @@ else
     exit 1
   fi
   go build -o "$bin/conformance" ./autobahn/cmd/conformance
-  "$bin/echoserver" -addr 127.0.0.1:9001 &
+  cap=(-compression-messages "${AUTOBAHN_COMPRESSION_MESSAGES:-0}")
+  "$bin/echoserver" -addr 127.0.0.1:9001 -deflate &
   wait_port 127.0.0.1 9001
-  "$bin/conformance" -url ws://127.0.0.1:9001 -agent rfc6455 -out "$reports/servers" -strict || true
-  "$bin/conformance" -listen 127.0.0.1:9002 -out "$reports/clients" -strict &
+  "$bin/conformance" -url ws://127.0.0.1:9001 -agent rfc6455 -out "$reports/servers" -strict "${cap[@]}" || true
+  "$bin/conformance" -listen 127.0.0.1:9002 -out "$reports/clients" -strict "${cap[@]}" &
   runner=$!
   wait_port 127.0.0.1 9002
-  "$bin/echoclient" -url ws://127.0.0.1:9002 -agent rfc6455
+  "$bin/echoclient" -url ws://127.0.0.1:9002 -agent rfc6455 -deflate
   wait "$runner" || true
 fi
 "$bin/checkreport" "$reports/servers/index.json" "$reports/clients/index.json"

@@ -12,7 +12,11 @@
 //     buffer the caller reuses: no allocation per message) or NextReader (a
 //     stream, for messages too large to hold);
 //   - push: Serve, which reads until the session ends and hands each message
-//     to Options.OnMessage.
+//     to Options.OnMessage. While messages that arrived together are being
+//     handled, writes are held and leave in one system call when Serve next
+//     waits for the socket (Flush sends them at once). ServeDetached does
+//     the same on goroutines of its own, moving to a fresh small stack when
+//     the connection goes idle, for servers with many idle connections.
 //
 // Control frames are handled while reading: a ping is answered with a pong
 // carrying the same payload, a pong feeds the heartbeat, and a close frame
@@ -37,6 +41,23 @@
 // size. A write whose context ends before it starts returns the context's
 // error harmlessly; one that ends while bytes are being written fails the
 // session, since half a frame cannot be taken back.
+//
+// # Compression
+//
+// With Options.Compression set (the opening handshake negotiated
+// permessage-deflate, RFC 7692), messages of at least Compression.Threshold
+// bytes are compressed: RSV1 marks the first frame, the final 00 00 ff ff
+// of the DEFLATE sync flush is left off, and the window and context
+// takeover agreed for each direction are honoured, down to 8-bit windows
+// (the encoder is our own, internal/deflate; compress/flate cannot limit
+// its window). SetCompression turns compression off and on for the
+// messages that follow. Received messages are inflated under the
+// connection's message limit, which applies to the decompressed size: a
+// message that inflates past it fails the session with 1009 as soon as the
+// limit is passed, so a small compression bomb costs the limit, not its
+// inflated size. Without context takeover no compression state is kept
+// between messages; with it, a session keeps its compressor's history and
+// the peer's last 2^bits bytes.
 //
 // # Queues and broadcast
 //

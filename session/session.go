@@ -560,11 +560,15 @@ func (s *Session) ServeDetached(ctx context.Context, done func(error)) {
 }
 
 func (s *Session) serveHop(ctx context.Context, done func(error)) {
+	// The runtime moves a stack to grow it. Comparing a local's address
+	// now and later tells whether this goroutine's stack grew, without
+	// asking the runtime: only then is a move to a fresh one worth it.
+	var marker byte
+	start := uintptr(unsafe.Pointer(&marker))
 	var msg *pool.Buffer
-	handled := false
 	for {
 		if s.readIdle() {
-			if handled {
+			if start != uintptr(unsafe.Pointer(&marker)) {
 				// Send what the batch produced, let go of the buffer,
 				// and wait on a fresh stack.
 				s.c.ReleaseWrites()
@@ -573,6 +577,10 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 				}
 				go s.serveHop(ctx, done)
 				return
+			}
+			if msg != nil {
+				pool.PutBuffer(msg) // idle: hold no message buffer
+				msg = nil
 			}
 			s.waitReadable(ctx)
 		}
@@ -590,7 +598,6 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 			}
 			return
 		}
-		handled = true
 		if f := s.opts.OnMessage; f != nil {
 			if s.c.Buffered() > 0 {
 				s.c.CorkUntilRead()
