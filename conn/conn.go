@@ -33,7 +33,12 @@ var (
 	ErrCloseSent = errors.New("websocket: close frame already sent")
 	// ErrNotConnected is returned when a Conn is used before Open.
 	ErrNotConnected = errors.New("websocket: connection not open")
+	// ErrInterrupted is returned by WaitReadable after Interrupt.
+	ErrInterrupted = errors.New("websocket: wait interrupted")
 )
+
+// aLongTimeAgo is a deadline that has passed: it wakes a blocked read.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // Config configures a Conn. The zero value (or a nil *Config) gives the
 // defaults documented on each field.
@@ -139,6 +144,9 @@ type Conn struct {
 	opened bool  // Open was called
 	holds  bool  // CorkUntilRead is in effect: fill releases it
 	raw    rawReader
+
+	rdl         atomic.Int64 // the read deadline set, unix nanos, 0 for none
+	interrupted atomic.Bool  // Interrupt was called: the next timeout is its
 
 	// Write side, guarded by wmu.
 	wmu       sync.Mutex
@@ -253,7 +261,30 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // SetReadDeadline sets the deadline for reads. A read that times out
 // returns an error for which os.IsTimeout holds and leaves the connection
 // usable: the next read continues where this one stopped.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	var n int64
+	if !t.IsZero() {
+		n = max(t.UnixNano(), 1)
+	}
+	c.rdl.Store(n)
+	return c.nc.SetReadDeadline(t)
+}
+
+// Interrupt wakes the reader if it is waiting in WaitReadable, which then
+// returns ErrInterrupted. A reader anywhere else does not notice: the
+// wake-up is absorbed and the read goes on. Any goroutine may call it.
+func (c *Conn) Interrupt() {
+	c.interrupted.Store(true)
+	c.nc.SetReadDeadline(aLongTimeAgo)
+}
+
+// readDeadline is the deadline last set with SetReadDeadline.
+func (c *Conn) readDeadline() time.Time {
+	if n := c.rdl.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
 
 // SetWriteDeadline sets the deadline for writes. A write that times out
 // fails the connection, since part of a frame may have been sent.
@@ -392,13 +423,17 @@ func (c *Conn) Read(p []byte) (int, error) {
 			if c.holds {
 				c.releaseHold()
 			}
-			n, err := c.nc.Read(p)
-			if n > 0 {
-				c.stats.bytesIn.Add(uint64(n))
-				c.dec.Payload(p[:n])
-				return n, nil
+			for {
+				n, err := c.nc.Read(p)
+				if n > 0 {
+					c.stats.bytesIn.Add(uint64(n))
+					c.dec.Payload(p[:n])
+					return n, nil
+				}
+				if err = c.readErr(err); err != errInterrupt {
+					return 0, err
+				}
 			}
-			return 0, c.readErr(err)
 		}
 		if err := c.fill(); err != nil {
 			return 0, err
@@ -463,13 +498,25 @@ func (c *Conn) WaitReadable() error {
 	if !c.opened {
 		return ErrNotConnected
 	}
-	return c.fill()
+	if err := c.fillOnce(); err != errInterrupt {
+		return err
+	}
+	return ErrInterrupted
 }
 
 // fill reads more bytes into the read buffer. It is called only when every
 // buffered byte has been consumed by the decoder or handed out, or when a
-// partial frame sits at the end of the buffer.
+// partial frame sits at the end of the buffer. An Interrupt meant for
+// WaitReadable is absorbed.
 func (c *Conn) fill() error {
+	for {
+		if err := c.fillOnce(); err != errInterrupt {
+			return err
+		}
+	}
+}
+
+func (c *Conn) fillOnce() error {
 	if c.rerr != nil {
 		return c.rerr
 	}
@@ -513,13 +560,21 @@ func (c *Conn) putReadBuffer() {
 	}
 }
 
+// errInterrupt is what readErr makes of the timeout that Interrupt caused.
+var errInterrupt = errors.New("websocket: interrupted")
+
 // readErr classifies a read error: timeouts are returned and forgotten,
-// anything else ends the read side for good.
+// anything else ends the read side for good. The timeout Interrupt caused
+// becomes errInterrupt, after the deadline set before it is put back.
 func (c *Conn) readErr(err error) error {
 	if err == nil {
 		err = io.ErrNoProgress
 	}
 	if isTimeout(err) {
+		if c.interrupted.Swap(false) {
+			c.nc.SetReadDeadline(c.readDeadline())
+			return errInterrupt
+		}
 		return err
 	}
 	if err == io.EOF && (c.dec.Remaining() > 0 || c.dec.Partial()) {

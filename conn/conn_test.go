@@ -411,3 +411,42 @@ func TestIdleHoldsNoReadBuffer(t *testing.T) {
 		t.Fatalf("NextFrame after idling: %+v, %v", h, err)
 	}
 }
+
+// TestInterrupt: Interrupt wakes WaitReadable with ErrInterrupted and puts
+// the read deadline back; a read anywhere else absorbs it and goes on.
+func TestInterrupt(t *testing.T) {
+	a, b := testutil.LoopbackPair(t)
+	server := New(b, Server, nil)
+	server.Open(nil)
+	server.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		server.Interrupt()
+	}()
+	if err := server.WaitReadable(); err != ErrInterrupted {
+		t.Fatalf("WaitReadable: %v, want ErrInterrupted", err)
+	}
+	// The 300 ms deadline is back in force.
+	start := time.Now()
+	if err := server.WaitReadable(); !isTimeout(err) {
+		t.Fatalf("WaitReadable: %v, want the deadline's timeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the deadline took %v to fire", d)
+	}
+
+	// A frame read in progress does not see an interrupt.
+	server.SetReadDeadline(time.Time{})
+	msg := frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Length: 2})
+	msg = append(msg, "hi"...)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		server.Interrupt()
+		time.Sleep(20 * time.Millisecond)
+		a.Write(msg)
+	}()
+	h, err := server.NextFrame()
+	if err != nil || h.Length != 2 {
+		t.Fatalf("NextFrame across an interrupt: %+v, %v", h, err)
+	}
+}

@@ -121,3 +121,55 @@ func TestServeDetached(t *testing.T) {
 	case <-time.After(20 * time.Millisecond):
 	}
 }
+
+//go:noinline
+func deepStack(n int) byte {
+	var pad [256]byte
+	pad[n%256] = byte(n)
+	if n == 0 {
+		return pad[0]
+	}
+	return deepStack(n-1) + pad[(n+1)%256]
+}
+
+// TestServeDetachedMovesIdleStacks: a detached session whose stack grew
+// while handling a message moves to a fresh goroutine once it has been
+// idle for a janitor tick or two, keeps working afterwards, and a busy
+// session does not move.
+func TestServeDetachedMovesIdleStacks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the janitor's one-second ticks")
+	}
+	client, server := pair(t, nil, &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+		deepStack(32) // about 10 KiB of stack: it must grow
+		s.WriteMessage(bg, typ, data)
+	}})
+	server.ServeDetached(bg, nil)
+	echo := func(msg string) {
+		t.Helper()
+		if err := client.SendText(bg, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, data, err := client.ReadMessage(bg); err != nil || string(data) != msg {
+			t.Fatalf("echo %q: %q %v", msg, data, err)
+		}
+	}
+	// Busy: a message every 100 ms for 2.5 s. No wait lasts a tick.
+	before := stackMoves.Load()
+	for i := range 25 {
+		echo(fmt.Sprint("busy ", i))
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := stackMoves.Load() - before; n != 0 {
+		t.Errorf("a busy session moved its stack %d times", n)
+	}
+	// Idle for up to three ticks: it moves once.
+	deadline := time.Now().Add(3*janitorTick + time.Second)
+	for stackMoves.Load() == before && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := stackMoves.Load() - before; n != 1 {
+		t.Fatalf("an idle session moved its stack %d times, want 1", n)
+	}
+	echo("after the move")
+}

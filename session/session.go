@@ -169,10 +169,10 @@ type Session struct {
 	inFrame  bool // a data frame's header was read, its payload is pending
 	fin      bool // that frame is the message's last
 	msgType  MessageType
+	streamOn bool // a NextReader stream is open
 	utf8     utf8.Validator
 	partial  []byte // message bytes read before a cancelled read returned
 	readErr  error  // sticky: the session ended
-	streamOn bool   // a NextReader stream is open
 
 	// Write side: msgMu keeps whole messages together.
 	msgMu sync.Mutex
@@ -183,7 +183,6 @@ type Session struct {
 
 	// Close handshake.
 	closeMu     sync.Mutex
-	closeSent   bool
 	closeSentAt atomic.Int64 // unix nanos
 	result      error        // *CloseError, set once
 	done        chan struct{}
@@ -192,13 +191,12 @@ type Session struct {
 	// Heartbeat, run from a timer.
 	hbMu        sync.Mutex
 	hbTimer     *time.Timer
-	hbStopped   bool
 	hbRunning   sync.WaitGroup
 	hbTick      time.Duration
 	pingSent    atomic.Int64 // unix nanos of the outstanding ping, 0 if none
 	pingData    atomic.Uint64
 	rtt         atomic.Int64
-	idleSince   time.Time
+	idleSince   int64 // unix nanos
 	lastTraffic uint64
 
 	dataMu sync.Mutex
@@ -208,7 +206,17 @@ type Session struct {
 	comp *compression          // nil without permessage-deflate
 	mgr  *Manager              // a manager holding the session, guarded by closeMu
 	mgrs map[*Manager]struct{} // any others, guarded by closeMu
-	gone bool                  // the session ended: no more managers, guarded by closeMu
+
+	// ServeDetached: parked is set while the loop waits for bytes on a
+	// stack that has grown; parkSeq counts such waits, and kickSeen is the
+	// count the janitor saw at its last tick.
+	parkSeq, kickSeen atomic.Uint32
+	parked            atomic.Bool
+
+	// Flags kept together, which every session carries, to save padding.
+	closeSent bool // guarded by closeMu
+	gone      bool // the session ended: no more managers, guarded by closeMu
+	hbStopped bool // guarded by hbMu
 }
 
 // New returns a Session over c, which must be open (conn.Connected). opts
@@ -549,40 +557,42 @@ func (s *Session) Serve(ctx context.Context) error {
 // own, and returns at once; done, if not nil, is called with what Serve
 // would have returned once the session has ended.
 //
-// It is for servers holding many mostly idle connections. Whenever the
-// connection runs out of bytes after handling messages, the loop moves to
-// a fresh goroutine before it waits, so that an idle session keeps a
-// minimal stack rather than one grown by handling messages, and it holds
-// no message buffer while idle. The move costs a goroutine start each time
-// the connection goes idle.
+// It is for servers holding many mostly idle connections. A goroutine's
+// stack grows while it handles messages and does not shrink back while it
+// waits; so once a session has waited for bytes for a second or two on a
+// grown stack, it moves to a fresh goroutine with a minimal stack, and it
+// holds no message buffer while it waits. Busy sessions never move.
 func (s *Session) ServeDetached(ctx context.Context, done func(error)) {
-	go s.serveHop(ctx, done)
+	watchDetached(s)
+	go s.serveHop(ctx, func(err error) {
+		unwatchDetached(s)
+		if done != nil {
+			done(err)
+		}
+	})
 }
 
 func (s *Session) serveHop(ctx context.Context, done func(error)) {
 	// The runtime moves a stack to grow it. Comparing a local's address
 	// now and later tells whether this goroutine's stack grew, without
-	// asking the runtime: only then is a move to a fresh one worth it.
+	// asking the runtime.
 	var marker byte
 	start := uintptr(unsafe.Pointer(&marker))
 	var msg *pool.Buffer
 	for {
 		if s.readIdle() {
-			if start != uintptr(unsafe.Pointer(&marker)) {
-				// Send what the batch produced, let go of the buffer,
-				// and wait on a fresh stack.
-				s.c.ReleaseWrites()
-				if msg != nil {
-					pool.PutBuffer(msg)
-				}
-				go s.serveHop(ctx, done)
-				return
-			}
 			if msg != nil {
 				pool.PutBuffer(msg) // idle: hold no message buffer
 				msg = nil
 			}
-			s.waitReadable(ctx)
+			if start == uintptr(unsafe.Pointer(&marker)) {
+				s.waitReadable(ctx)
+			} else if s.parkGrown(ctx) {
+				// Idle long enough on a grown stack: go on from a fresh one.
+				stackMoves.Add(1)
+				go s.serveHop(ctx, done)
+				return
+			}
 		}
 		if msg == nil {
 			msg = pool.GetBuffer(512)
@@ -590,12 +600,8 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 		typ, data, err := s.AppendMessage(ctx, msg.B[:0])
 		if err != nil {
 			s.c.ReleaseWrites()
-			if msg != nil {
-				pool.PutBuffer(msg)
-			}
-			if done != nil {
-				done(serveResult(err))
-			}
+			pool.PutBuffer(msg)
+			done(serveResult(err))
 			return
 		}
 		if f := s.opts.OnMessage; f != nil {
@@ -605,7 +611,71 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 			f(s, typ, data)
 		}
 		msg.B = data[:0] // grown for a large message: the pool files it by size
+	}
+}
 
+// parkGrown waits for bytes like waitReadable, where the janitor can see
+// it, and reports whether the janitor interrupted the wait.
+func (s *Session) parkGrown(ctx context.Context) bool {
+	s.parkSeq.Add(1)
+	s.parked.Store(true)
+	err := s.waitReadable(ctx)
+	s.parked.Store(false)
+	return err == conn.ErrInterrupted
+}
+
+// The janitor wakes detached sessions that have waited on grown stacks
+// through a whole tick, so that they move to fresh ones. One goroutine
+// serves the process; it runs while detached sessions exist.
+const janitorTick = time.Second
+
+// stackMoves counts the moves to fresh goroutines, for tests.
+var stackMoves atomic.Int64
+
+var janitor struct {
+	mu       sync.Mutex
+	sessions map[*Session]struct{}
+	running  bool
+}
+
+func watchDetached(s *Session) {
+	janitor.mu.Lock()
+	defer janitor.mu.Unlock()
+	if janitor.sessions == nil {
+		janitor.sessions = make(map[*Session]struct{})
+	}
+	janitor.sessions[s] = struct{}{}
+	if !janitor.running {
+		janitor.running = true
+		go runJanitor()
+	}
+}
+
+func unwatchDetached(s *Session) {
+	janitor.mu.Lock()
+	delete(janitor.sessions, s)
+	janitor.mu.Unlock()
+}
+
+func runJanitor() {
+	t := time.NewTicker(janitorTick)
+	defer t.Stop()
+	for range t.C {
+		janitor.mu.Lock()
+		if len(janitor.sessions) == 0 {
+			janitor.running = false
+			janitor.mu.Unlock()
+			return
+		}
+		for s := range janitor.sessions {
+			// Parked since the last tick: the same wait, a tick long.
+			if s.parked.Load() {
+				if seq := s.parkSeq.Load(); s.kickSeen.Swap(seq) == seq {
+					s.c.Interrupt()
+				}
+			}
+		}
+		janitor.mu.Unlock()
 	}
 }
 
@@ -628,14 +698,16 @@ func (s *Session) readIdle() bool {
 
 // waitReadable parks an idle Serve loop with a shallow stack, so that the
 // runtime can shrink the stacks of idle connections. Errors are left for
-// AppendMessage to meet and report.
-func (s *Session) waitReadable(ctx context.Context) {
+// AppendMessage to meet and report; waitReadable returns them only so
+// that a detached loop can tell an interruption.
+func (s *Session) waitReadable(ctx context.Context) error {
 	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	if s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0 && ctx.Err() == nil {
 		s.rwatch.watch(ctx)
-		s.c.WaitReadable()
+		return s.c.WaitReadable()
 	}
-	s.readMu.Unlock()
+	return nil
 }
 
 // NextReader returns the type of the next message and a reader for its
@@ -1027,8 +1099,8 @@ func (s *Session) startHeartbeat() {
 		return
 	}
 	s.hbTick = max(tick/2, 5*time.Millisecond)
-	s.idleSince = time.Now()
-	s.pingData.Store(uint64(s.idleSince.UnixNano()))
+	s.idleSince = time.Now().UnixNano()
+	s.pingData.Store(uint64(s.idleSince))
 	s.hbMu.Lock()
 	s.hbTimer = time.AfterFunc(s.hbTick, s.heartbeat)
 	s.hbMu.Unlock()
@@ -1072,8 +1144,8 @@ func (s *Session) heartbeat() {
 		st := s.c.Stats()
 		if traffic := st.BytesIn + st.BytesOut; traffic != s.lastTraffic {
 			s.lastTraffic = traffic
-			s.idleSince = now
-		} else if now.Sub(s.idleSince) >= d {
+			s.idleSince = now.UnixNano()
+		} else if now.Sub(time.Unix(0, s.idleSince)) >= d {
 			s.setResult(&CloseError{Code: frame.StatusNormalClosure, Reason: "idle timeout", Err: ErrIdleTimeout})
 			if _, err := s.sendClose(frame.StatusNormalClosure, "idle timeout"); err != nil {
 				s.endFrom(err, true, true)
