@@ -211,6 +211,7 @@ type Session struct {
 	// stack that has grown; parkSeq counts such waits, and kickSeen is the
 	// count the janitor saw at its last tick.
 	parkSeq, kickSeen atomic.Uint32
+	moveEpoch         uint32 // janitorEpoch+1 when the loop last moved
 	parked            atomic.Bool
 
 	// Flags kept together, which every session carries, to save padding.
@@ -559,9 +560,11 @@ func (s *Session) Serve(ctx context.Context) error {
 //
 // It is for servers holding many mostly idle connections. A goroutine's
 // stack grows while it handles messages and does not shrink back while it
-// waits; so once a session has waited for bytes for a second or two on a
-// grown stack, it moves to a fresh goroutine with a minimal stack, and it
-// holds no message buffer while it waits. Busy sessions never move.
+// waits; so when the session runs out of bytes on a grown stack, it moves
+// to a fresh goroutine with a minimal stack, at most once a second, and
+// otherwise once it has waited through a second or two; it holds no
+// message buffer while it waits. A busy session moves at most once a
+// second, which costs a goroutine start.
 func (s *Session) ServeDetached(ctx context.Context, done func(error)) {
 	watchDetached(s)
 	go s.serveHop(ctx, func(err error) {
@@ -587,6 +590,15 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 			}
 			if start == uintptr(unsafe.Pointer(&marker)) {
 				s.waitReadable(ctx)
+			} else if e := janitorEpoch.Load() + 1; e != s.moveEpoch {
+				// The first time in a tick, move at once: a session
+				// that handles a message now and then never holds a
+				// grown stack, and one that is busy moves at most once
+				// a tick.
+				s.moveEpoch = e
+				stackMoves.Add(1)
+				go s.serveHop(ctx, done)
+				return
 			} else if s.parkGrown(ctx) {
 				// Idle long enough on a grown stack: go on from a fresh one.
 				stackMoves.Add(1)
@@ -632,6 +644,9 @@ const janitorTick = time.Second
 // stackMoves counts the moves to fresh goroutines, for tests.
 var stackMoves atomic.Int64
 
+// janitorEpoch counts the janitor's ticks.
+var janitorEpoch atomic.Uint32
+
 var janitor struct {
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
@@ -661,6 +676,7 @@ func runJanitor() {
 	t := time.NewTicker(janitorTick)
 	defer t.Stop()
 	for range t.C {
+		janitorEpoch.Add(1)
 		janitor.mu.Lock()
 		if len(janitor.sessions) == 0 {
 			janitor.running = false
