@@ -212,6 +212,7 @@ type Session struct {
 	// count the janitor saw at its last tick.
 	parkSeq, kickSeen atomic.Uint32
 	moveEpoch         uint32 // janitorEpoch+1 when the loop last moved
+	msgHint           int32  // the detached loop's last message buffer size
 	parked            atomic.Bool
 
 	// Flags kept together, which every session carries, to save padding.
@@ -607,7 +608,9 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 			}
 		}
 		if msg == nil {
-			msg = pool.GetBuffer(512)
+			// Sized like the last message, so that a stream of large
+			// messages does not regrow a small buffer every batch.
+			msg = pool.GetBuffer(max(512, int(s.msgHint)))
 		}
 		typ, data, err := s.AppendMessage(ctx, msg.B[:0])
 		if err != nil {
@@ -623,6 +626,7 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 			f(s, typ, data)
 		}
 		msg.B = data[:0] // grown for a large message: the pool files it by size
+		s.msgHint = int32(min(cap(data), 4<<20))
 	}
 }
 
