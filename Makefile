@@ -18,7 +18,7 @@ COUNT ?= 1
 # ones. Run with `go run`, never added to go.mod.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test fmt-check vet check-deps fuzz bench autobahn conformance staticcheck
+.PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck
 
 ## test: gofmt, go vet, import rules, then every test with the race detector.
 test: fmt-check vet check-deps
@@ -56,6 +56,13 @@ fuzz:
 ## bench: benchmarks with allocation counts (BENCH, COUNT, PKGS).
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) $(PKGS)
+
+## bench-peers: this library side by side with gorilla, gobwas, coder, gws,
+## nbio and a plain TCP echo (bench/, a nested module): server pinned to CPU
+## 0, load to CPU 1, rotating rounds, medians and ratios. PEERS_FLAGS passes
+## flags to the driver (go run ./cmd/driver -h in bench/).
+bench-peers:
+	cd bench && $(GO) run ./cmd/driver -out results.md $(PEERS_FLAGS)
 
 ## autobahn: conformance reports for the server and client roles (the real
 ## Autobahn testsuite under Docker, else the native runner).
