@@ -31,7 +31,14 @@ func main() {
 	srv := gws.NewServer(handler{}, &gws.ServerOption{
 		ReadMaxPayloadSize: readMaxPayloadSize,
 		CheckUtf8Enabled:   true,
-		Recovery:           gws.Recovery,
+		// Off, the default (and the README's quick start): a
+		// connection's messages are handled one after another on its
+		// read goroutine. The README's "best practice" turns it on,
+		// which hands each message to a per-connection goroutine pool:
+		// OnMessage calls may then overlap and echoes leave out of
+		// order, and with GOMAXPROCS=1 there is no parallelism to win.
+		ParallelEnabled: false,
+		Recovery:        gws.Recovery,
 		// Authorize is left nil: gws then accepts every request, any
 		// Origin, which a test server wants.
 	})
