@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,8 +146,8 @@ type Conn struct {
 	holds  bool  // CorkUntilRead is in effect: fill releases it
 	raw    rawReader
 
-	rdl         atomic.Int64 // the read deadline set, unix nanos, 0 for none
-	interrupted atomic.Bool  // Interrupt was called: the next timeout is its
+	rdl atomic.Int64 // the read deadline set, unix nanos, 0 for none
+	irq atomic.Int32 // irqPending: the next timeout is Interrupt's; irqLock
 
 	// Write side, guarded by wmu.
 	wmu       sync.Mutex
@@ -274,8 +275,29 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // returns ErrInterrupted. A reader anywhere else does not notice: the
 // wake-up is absorbed and the read goes on. Any goroutine may call it.
 func (c *Conn) Interrupt() {
-	c.interrupted.Store(true)
+	c.lockIRQ()
 	c.nc.SetReadDeadline(aLongTimeAgo)
+	c.irq.Store(irqPending)
+}
+
+// The bits of Conn.irq. irqLock makes setting the deadline and the pending
+// bit one step, against a timeout that fires in between and would
+// otherwise leave a passed deadline behind with no pending interrupt.
+const (
+	irqPending = 1 << iota
+	irqLock
+)
+
+// lockIRQ takes irqLock and returns the bits as they were. Both holders
+// only set a deadline, so the wait is short.
+func (c *Conn) lockIRQ() int32 {
+	for {
+		v := c.irq.Load()
+		if v&irqLock == 0 && c.irq.CompareAndSwap(v, v|irqLock) {
+			return v
+		}
+		runtime.Gosched()
+	}
 }
 
 // readDeadline is the deadline last set with SetReadDeadline.
@@ -571,10 +593,13 @@ func (c *Conn) readErr(err error) error {
 		err = io.ErrNoProgress
 	}
 	if isTimeout(err) {
-		if c.interrupted.Swap(false) {
+		v := c.lockIRQ()
+		if v&irqPending != 0 {
 			c.nc.SetReadDeadline(c.readDeadline())
+			c.irq.Store(0)
 			return errInterrupt
 		}
+		c.irq.Store(v)
 		return err
 	}
 	if err == io.EOF && (c.dec.Remaining() > 0 || c.dec.Partial()) {
