@@ -536,7 +536,7 @@ func isTimeout(err error) bool {
 // for the messages already received. Call Flush to send at once.
 func (s *Session) Serve(ctx context.Context) error {
 	var buf []byte
-	defer s.c.ReleaseWrites()
+	defer s.releaseWrites()
 	for {
 		s.waitReadable(ctx)
 		typ, data, err := s.AppendMessage(ctx, buf[:0])
@@ -544,9 +544,7 @@ func (s *Session) Serve(ctx context.Context) error {
 			return serveResult(err)
 		}
 		if f := s.opts.OnMessage; f != nil {
-			if s.c.Buffered() > 0 {
-				s.c.CorkUntilRead()
-			}
+			s.corkIfMore()
 			f(s, typ, data)
 		}
 		if cap(data) <= 1<<20 {
@@ -614,15 +612,13 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 		}
 		typ, data, err := s.AppendMessage(ctx, msg.B[:0])
 		if err != nil {
-			s.c.ReleaseWrites()
+			s.releaseWrites()
 			pool.PutBuffer(msg)
 			done(serveResult(err))
 			return
 		}
 		if f := s.opts.OnMessage; f != nil {
-			if s.c.Buffered() > 0 {
-				s.c.CorkUntilRead()
-			}
+			s.corkIfMore()
 			f(s, typ, data)
 		}
 		msg.B = data[:0] // grown for a large message: the pool files it by size
@@ -714,6 +710,23 @@ func (s *Session) readIdle() bool {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	return s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0 && s.c.Buffered() == 0
+}
+
+// corkIfMore holds writes while more frames wait in the read buffer (see
+// Serve). The read state is the reader's, and Close may read too: readMu.
+func (s *Session) corkIfMore() {
+	s.readMu.Lock()
+	if s.c.Buffered() > 0 {
+		s.c.CorkUntilRead()
+	}
+	s.readMu.Unlock()
+}
+
+// releaseWrites ends the hold of corkIfMore, under readMu like it.
+func (s *Session) releaseWrites() {
+	s.readMu.Lock()
+	s.c.ReleaseWrites()
+	s.readMu.Unlock()
 }
 
 // waitReadable parks an idle Serve loop with a shallow stack, so that the
