@@ -154,8 +154,17 @@ func main() {
 		log.Fatal("need at least one contestant and one round")
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// On SIGINT or SIGTERM, stop the current run (its processes are
+	// killed through the context) and exit.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		log.Printf("%v: stopping", s)
+		cancel()
+	}()
 	if err := run(ctx, &cfg); err != nil {
 		log.Fatal(err)
 	}
