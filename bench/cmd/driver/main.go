@@ -9,10 +9,14 @@
 //
 // Every run starts a fresh server under "taskset -c 0" and the load under
 // "taskset -c 1", both with GOMAXPROCS=1, on loopback: one core per side.
-// Round r starts with contestant r mod n, so no contestant always runs first
-// (or always right after the same neighbour). The server is killed after
-// each run. Without taskset the processes are not pinned, and the output
-// says so.
+// Round r starts with contestant r mod n, so no contestant always runs
+// first. The server is killed after each run. Without taskset the
+// processes are not pinned, and the output says so.
+//
+// Each run also records the CPU use of both sides and how much of CPUs 0
+// and 1 other processes took meanwhile (from /proc/stat); the table lists
+// the runs where that exceeded 5%. On a shared machine, -quiet-wait waits for
+// idle CPUs before each run and -retries reruns the disturbed ones.
 //
 // Scenarios (see the README for what each one measures): echo-16B,
 // echo-1KiB, echo-64KiB, echo-1MiB and latency count round trips per

@@ -53,15 +53,13 @@ func main() {
 			if _, err := u.Upgrade(conn); err != nil {
 				return // Upgrade has already written the HTTP error.
 			}
-			if err := echo(conn); err != nil {
-				fail(conn, err)
-			}
+			fail(conn, echo(conn))
 		}()
 	}
 }
 
 // echo copies every data message from conn back to conn until the peer
-// closes or breaks the protocol.
+// closes or breaks the protocol, and returns why it stopped.
 func echo(conn net.Conn) error {
 	const state = ws.StateServerSide
 	control := wsutil.ControlFrameHandler(conn, state)

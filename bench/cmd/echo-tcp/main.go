@@ -5,8 +5,9 @@
 //	echo-tcp -addr 127.0.0.1:9007
 //
 // Every accepted connection gets a goroutine that copies whatever it reads
-// back to the sender with io.Copy, with no parsing at all. The load generator talks to it with -tcp: it skips the
-// opening handshake and expects its masked client frames back byte for byte.
+// back to the sender with io.Copy, with no parsing at all. The load generator
+// talks to it with -tcp: it skips the opening handshake and expects its
+// masked client frames back byte for byte.
 package main
 
 import (

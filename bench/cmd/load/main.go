@@ -249,7 +249,8 @@ func runEcho(cfg *config) error {
 		}()
 		go func() {
 			defer wg.Done()
-			if err := c.read(); err != nil && !stopping.Load() {
+			err := c.read() // it only ever returns with an error
+			if !stopping.Load() {
 				failed <- fmt.Errorf("connection %d: %w", c.id, err)
 			}
 		}()
