@@ -709,7 +709,13 @@ func serveResult(err error) error {
 func (s *Session) readIdle() bool {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	return s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0 && s.c.Buffered() == 0
+	return s.betweenMessagesLocked() && s.c.Buffered() == 0
+}
+
+// betweenMessagesLocked reports whether the reader is between messages,
+// with nothing half read and the session alive. readMu is held.
+func (s *Session) betweenMessagesLocked() bool {
+	return s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0
 }
 
 // corkIfMore holds writes while more frames wait in the read buffer (see
@@ -736,7 +742,7 @@ func (s *Session) releaseWrites() {
 func (s *Session) waitReadable(ctx context.Context) error {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0 && ctx.Err() == nil {
+	if s.betweenMessagesLocked() && ctx.Err() == nil {
 		s.rwatch.watch(ctx)
 		return s.c.WaitReadable()
 	}
