@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
 )
@@ -68,6 +69,15 @@ type Server struct {
 	// ErrorLog logs accept errors; default the log package's logger.
 	ErrorLog *log.Logger
 
+	// IO is how connections wait for bytes: IOGoroutine (the default) or
+	// IOEventLoop, whose idle connections hold no goroutine and no buffer
+	// (see IOEventLoop for what it needs and changes).
+	IO IOMode
+
+	// Loops is the number of event loops in IOEventLoop mode. Default
+	// runtime.GOMAXPROCS(0).
+	Loops int
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	handlers  sync.WaitGroup
@@ -76,6 +86,10 @@ type Server struct {
 	closed    atomic.Bool
 	ctx       context.Context // cancelled by Shutdown: ends handshakes in progress
 	cancel    context.CancelFunc
+
+	loops       *conn.Loops // IOEventLoop
+	noLoops     bool        // event loops are not available here
+	handshaking map[*loopConn]struct{}
 }
 
 // ListenAndServe listens on s.Addr and serves until Shutdown.
@@ -130,6 +144,9 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.untrack(l)
+	if ls := s.eventLoops(l); ls != nil {
+		return s.serveLoops(l, ls)
+	}
 	var backoff time.Duration
 	for {
 		nc, err := l.Accept()
@@ -290,6 +307,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		l.Close()
 	}
 	s.mu.Unlock()
+	s.stopLoops(false)
 
 	done := make(chan struct{})
 	go func() {
@@ -299,6 +317,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		s.stopLoops(true)
 		return nil
 	case <-ctx.Done():
 		// Do not wait for the handlers: one that ignores its connection
@@ -308,6 +327,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			c.CloseNow()
 			return true
 		})
+		s.stopLoops(true)
 		return ctx.Err()
 	}
 }

@@ -144,7 +144,9 @@ type Conn struct {
 	rerr   error // sticky read error
 	opened bool  // Open was called
 	holds  bool  // CorkUntilRead is in effect: fill releases it
-	raw    rawReader
+	ctl    bool  // a control frame's header was returned with its payload not all buffered
+	raw    *rawReader
+	ev     *Socket // the event-loop socket nc is, if it is one
 
 	rdl atomic.Int64 // the read deadline set, unix nanos, 0 for none
 	irq atomic.Int32 // irqPending: the next timeout is Interrupt's; irqLock
@@ -227,11 +229,17 @@ func New(nc net.Conn, role Role, cfg *Config) *Conn {
 // is copied.
 func (c *Conn) Open(buffered []byte) error {
 	c.opened = true
-	if !c.raw.init(c) || len(buffered) > c.cfg.readBufSize() {
+	if sk, ok := c.nc.(*Socket); ok {
+		// An event loop reads for us: a buffer only while bytes are there.
+		c.ev = sk
+	} else {
+		c.raw = newRawReader(c)
+	}
+	if c.raw == nil && c.ev == nil || len(buffered) > c.cfg.readBufSize() {
 		// Bytes from the handshake that do not fit a pooled buffer, or a
 		// connection that cannot wait for readability without a buffer
 		// (TLS, pipes): an owned buffer for the connection's life.
-		c.raw = rawReader{}
+		c.raw = nil
 		c.rbuf = make([]byte, max(c.cfg.readBufSize(), len(buffered)))
 	} else if len(buffered) > 0 {
 		c.getReadBuffer()
@@ -249,6 +257,26 @@ func (c *Conn) Role() Role { return c.role }
 
 // State returns the current state.
 func (c *Conn) State() State { return State(c.state.Load()) }
+
+// Evented reports whether an event loop reads the connection: its
+// net.Conn is a *Socket, reads never wait and return ErrWouldBlock when no
+// bytes are ready.
+func (c *Conn) Evented() bool { return c.ev != nil }
+
+// Timer is the part of time.Timer a connection's users need; see AfterFunc.
+type Timer interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+}
+
+// AfterFunc runs f after d: on the connection's event loop if it has one
+// (see Loops), else in a goroutine of its own like time.AfterFunc.
+func (c *Conn) AfterFunc(d time.Duration, f func()) Timer {
+	if c.ev != nil {
+		return c.ev.AfterFunc(d, f)
+	}
+	return time.AfterFunc(d, f)
+}
 
 // NetConn returns the underlying connection.
 func (c *Conn) NetConn() net.Conn { return c.nc }
@@ -379,6 +407,11 @@ func (c *Conn) NextFrame() (frame.Header, error) {
 	if !c.opened {
 		return frame.Header{}, ErrNotConnected
 	}
+	if c.ctl {
+		// The last call stopped (a deadline, ErrWouldBlock) while this
+		// control frame's payload was arriving.
+		return c.controlFrame()
+	}
 	for c.dec.Remaining() > 0 {
 		if c.r == c.w {
 			if err := c.fill(); err != nil {
@@ -406,6 +439,10 @@ func (c *Conn) NextFrame() (frame.Header, error) {
 				if h.Opcode == frame.OpClose {
 					c.toClosing()
 				}
+				if h.Opcode.IsControl() && h.Length > int64(c.w-c.r) {
+					c.ctl = true
+					return c.controlFrame()
+				}
 				return h, nil
 			}
 		}
@@ -413,6 +450,33 @@ func (c *Conn) NextFrame() (frame.Header, error) {
 			return frame.Header{}, err
 		}
 	}
+}
+
+// controlFrame buffers the whole payload of the control frame whose header
+// was just parsed before returning the header, so that a read that stops
+// half way (a deadline, ErrWouldBlock) leaves no payload half consumed: the
+// next NextFrame returns the same header.
+func (c *Conn) controlFrame() (frame.Header, error) {
+	need := int(c.dec.Remaining()) // at most 125
+	for c.w-c.r < need {
+		if len(c.rbuf)-c.r < need {
+			if len(c.rbuf) < need {
+				// A read buffer configured smaller than a control frame.
+				b := make([]byte, max(need, 2*len(c.rbuf)))
+				c.w = copy(b, c.rbuf[c.r:c.w])
+				c.putReadBuffer()
+				c.rbuf, c.r = b, 0
+			} else {
+				c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
+				c.r = 0
+			}
+		}
+		if err := c.fill(); err != nil {
+			return frame.Header{}, err
+		}
+	}
+	c.ctl = false
+	return c.dec.Header(), nil
 }
 
 // MaxMessageSize returns the limit on the sum of a data message's frame
@@ -549,10 +613,13 @@ func (c *Conn) fillOnce() error {
 	}
 	if c.r == c.w {
 		c.r, c.w = 0, 0
-		if c.raw.ok() {
+		if c.raw != nil {
 			// Nothing partial is buffered: wait for bytes without holding
 			// a buffer.
 			return c.fillRaw()
+		}
+		if c.rbuf == nil {
+			c.getReadBuffer() // event loop: given back on ErrWouldBlock
 		}
 	} else if c.w == len(c.rbuf) {
 		c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
@@ -589,6 +656,14 @@ var errInterrupt = errors.New("websocket: interrupted")
 // anything else ends the read side for good. The timeout Interrupt caused
 // becomes errInterrupt, after the deadline set before it is put back.
 func (c *Conn) readErr(err error) error {
+	if err == ErrWouldBlock {
+		// Not an error: the event loop calls again when bytes arrive.
+		// Nothing partial is buffered: hold no buffer meanwhile.
+		if c.r == c.w {
+			c.putReadBuffer()
+		}
+		return err
+	}
 	if err == nil {
 		err = io.ErrNoProgress
 	}
@@ -625,6 +700,11 @@ func (c *Conn) readErr(err error) error {
 func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) error {
 	if op.IsControl() && (len(payload) > frame.MaxControlPayload || !fin) {
 		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
+	}
+	if c.ev != nil {
+		if err := c.ev.WaitRoom(c.cfg.writeTimeout); err != nil {
+			return err
+		}
 	}
 	c.waiting.Add(1)
 	c.wmu.Lock()
@@ -833,6 +913,11 @@ func (c *Conn) WritePrepared(p *Prepared) error {
 	if p.op.IsControl() && len(p.wire)-p.hsize > frame.MaxControlPayload {
 		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
 	}
+	if c.ev != nil {
+		if err := c.ev.WaitRoom(c.cfg.writeTimeout); err != nil {
+			return err
+		}
+	}
 	c.waiting.Add(1)
 	c.wmu.Lock()
 	flush := c.waiting.Add(-1) == 0 && !c.corked && !c.held
@@ -996,8 +1081,8 @@ func (c *Conn) finish(err error, abort bool) error {
 	var cerr error
 	c.closeOnce.Do(func() {
 		if abort {
-			if tc, ok := c.nc.(*net.TCPConn); ok {
-				tc.SetLinger(0)
+			if lc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
+				lc.SetLinger(0)
 			}
 		}
 		cerr = c.nc.Close()

@@ -6,6 +6,5 @@ package conn
 // callback of ours: connections keep a read buffer for their life.
 type rawReader struct{}
 
-func (r *rawReader) ok() bool        { return false }
-func (r *rawReader) init(*Conn) bool { return false }
-func (c *Conn) fillRaw() error       { panic("unreachable") }
+func newRawReader(*Conn) *rawReader { return nil }
+func (c *Conn) fillRaw() error      { panic("unreachable") }

@@ -23,21 +23,18 @@ type rawReader struct {
 	err error
 }
 
-func (r *rawReader) ok() bool { return r.rc != nil }
-
-// init sets up raw reads if the connection is a socket that supports them.
-func (r *rawReader) init(c *Conn) bool {
+// newRawReader sets up raw reads if the connection is a socket that
+// supports them, and returns nil if not.
+func newRawReader(c *Conn) *rawReader {
 	sc, ok := c.nc.(syscall.Conn)
 	if !ok {
-		return false
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return nil
 	}
-	r.rc = rc
-	r.fn = c.readRaw
-	return true
+	return &rawReader{rc: rc, fn: c.readRaw}
 }
 
 // fillRaw reads into an empty read buffer, borrowing it as bytes arrive.

@@ -60,6 +60,9 @@ var (
 	ErrMessageType = errors.New("websocket: invalid message type")
 	// ErrWriterClosed is returned by a NextWriter stream used after Close.
 	ErrWriterClosed = errors.New("websocket: message writer closed")
+	// ErrEventLoop is returned by the reading methods of a session that
+	// an event loop serves (see ServeReady): the loop does the reading.
+	ErrEventLoop = errors.New("websocket: an event loop reads this connection")
 
 	errCloseTimeout = errors.New("websocket: close handshake timed out")
 )
@@ -190,7 +193,7 @@ type Session struct {
 
 	// Heartbeat, run from a timer.
 	hbMu        sync.Mutex
-	hbTimer     *time.Timer
+	hbTimer     conn.Timer
 	hbRunning   sync.WaitGroup
 	hbTick      time.Duration
 	pingSent    atomic.Int64 // unix nanos of the outstanding ping, 0 if none
@@ -214,6 +217,9 @@ type Session struct {
 	moveEpoch         uint32 // janitorEpoch+1 when the loop last moved
 	msgHint           int32  // the detached loop's last message buffer size
 	parked            atomic.Bool
+
+	// ServeReady: the message that is arriving, held only while it is.
+	lmsg *pool.Buffer
 
 	// Flags kept together, which every session carries, to save padding.
 	closeSent bool // guarded by closeMu
@@ -319,6 +325,9 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 	if s.streamOn {
 		return 0, dst, errors.New("websocket: AppendMessage while a NextReader stream is open")
 	}
+	if s.c.Evented() {
+		return 0, dst, ErrEventLoop
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, dst, err
 	}
@@ -326,10 +335,22 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 	base := len(dst)
 	dst = append(dst, s.partial...)
 	s.partial = s.partial[:0]
+	typ, dst, err := s.readMessage(ctx, dst, base)
+	if err != nil {
+		return 0, s.stash(dst, base), err
+	}
+	return typ, dst, nil
+}
+
+// readMessage reads the rest of a message whose first bytes, if any, are
+// dst[base:], and appends it to dst. On an error after which reading may
+// go on (a cancelled context, conn.ErrWouldBlock) dst keeps what arrived.
+// readMu is held.
+func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (MessageType, []byte, error) {
 	for {
 		if !s.inFrame {
 			if err := s.nextDataFrame(); err != nil {
-				return 0, s.stash(dst, base), s.readError(ctx, err)
+				return 0, dst, s.readError(ctx, err)
 			}
 		}
 		if s.comp != nil && s.comp.inMsg {
@@ -359,7 +380,7 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 				return 0, dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 			}
 			if err != nil && err != io.EOF {
-				return 0, s.stash(dst, base), s.readError(ctx, err)
+				return 0, dst, s.readError(ctx, err)
 			}
 		}
 		s.inFrame = false
@@ -373,7 +394,7 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 }
 
 // stash keeps the bytes of a message that a cancelled read had collected,
-// for the next read to continue with.
+// for the next read to continue with, unless the session ended.
 func (s *Session) stash(dst []byte, base int) []byte {
 	if s.readErr == nil && len(dst) > base {
 		s.partial = append(s.partial[:0], dst[base:]...)
@@ -472,6 +493,9 @@ func (s *Session) finishClose() {
 // readError turns an error from the connection into what the reader
 // returns, ending the session unless the error is a cancelled context's.
 func (s *Session) readError(ctx context.Context, err error) error {
+	if err == conn.ErrWouldBlock && s.readErr == nil {
+		return err // an event loop calls ServeReady again when bytes arrive
+	}
 	if isTimeout(err) && s.readErr == nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
@@ -626,6 +650,53 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 	}
 }
 
+// ServeReady handles everything an event loop's connection has ready
+// (conn.Conn.Evented): it reads without waiting, hands each whole message
+// to Options.OnMessage, and returns when it would have to wait. The loop
+// calls it whenever bytes arrive (or a deadline passes). It reports
+// whether the session has ended, and then what Serve would return.
+//
+// Replies written by OnMessage are held until the batch is handled, as
+// in Serve. A message still arriving is kept in a pooled buffer between
+// calls; an idle session holds none. Only the loop may call it.
+func (s *Session) ServeReady() (ended bool, err error) {
+	defer s.releaseWrites()
+	for {
+		if s.lmsg == nil {
+			s.lmsg = pool.GetBuffer(max(512, int(s.msgHint)))
+		}
+		s.readMu.Lock()
+		var (
+			typ  MessageType
+			data []byte
+		)
+		if s.readErr != nil {
+			err = s.readErr
+		} else {
+			typ, data, err = s.readMessage(context.Background(), s.lmsg.B, 0)
+		}
+		s.readMu.Unlock()
+		if err != nil {
+			if err == conn.ErrWouldBlock && len(data) > 0 {
+				s.lmsg.B = data // the start of a message: keep it
+				return false, nil
+			}
+			pool.PutBuffer(s.lmsg)
+			s.lmsg = nil
+			if err == conn.ErrWouldBlock {
+				return false, nil
+			}
+			return true, serveResult(err)
+		}
+		if f := s.opts.OnMessage; f != nil {
+			s.corkIfMore()
+			f(s, typ, data)
+		}
+		s.lmsg.B = data[:0] // grown for a large message: the pool files it by size
+		s.msgHint = int32(min(cap(data), 4<<20))
+	}
+}
+
 // parkGrown waits for bytes like waitReadable, where the janitor can see
 // it, and reports whether the janitor interrupted the wait.
 func (s *Session) parkGrown(ctx context.Context) bool {
@@ -761,6 +832,9 @@ func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error
 	}
 	if s.streamOn || s.inFrame || len(s.partial) > 0 {
 		return 0, nil, errors.New("websocket: NextReader while a message is being read")
+	}
+	if s.c.Evented() {
+		return 0, nil, ErrEventLoop
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
@@ -1022,6 +1096,13 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		return err
 	}
 	deadline := time.Now().Add(s.opts.CloseTimeout)
+	if s.c.Evented() {
+		// The event loop reads the peer's close frame and ends the
+		// session; the deadline bounds the wait, on the loop. Waiting
+		// here could hold up the loop itself, which may be the caller.
+		s.c.SetReadDeadline(deadline)
+		return nil
+	}
 	if s.readMu.TryLock() {
 		// No reader: read until the peer's close frame.
 		s.c.SetReadDeadline(deadline)
@@ -1141,7 +1222,7 @@ func (s *Session) startHeartbeat() {
 	s.idleSince = time.Now().UnixNano()
 	s.pingData.Store(uint64(s.idleSince))
 	s.hbMu.Lock()
-	s.hbTimer = time.AfterFunc(s.hbTick, s.heartbeat)
+	s.hbTimer = s.c.AfterFunc(s.hbTick, s.heartbeat)
 	s.hbMu.Unlock()
 }
 

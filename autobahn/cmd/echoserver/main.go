@@ -1,7 +1,7 @@
 // Command echoserver is the WebSocket echo server that conformance runs and
 // benchmarks use: it echoes every text and binary message, at any path.
 //
-//	echoserver -addr 127.0.0.1:9001 [-deflate]
+//	echoserver -addr 127.0.0.1:9001 [-deflate] [-io goroutine|eventloop]
 //
 // It is written the way the README tells users to write a fast server: a
 // Server in push style (no Handler, Options.OnMessage), whose message
@@ -25,11 +25,22 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	maxConns := flag.Int("max-conns", 0, "connection limit (0: the library's default)")
 	deflate := flag.Bool("deflate", false, "accept permessage-deflate (RFC 7692), every parameter allowed")
+	io := flag.String("io", "goroutine", "I/O mode: goroutine (a goroutine per connection) or eventloop (epoll loops, Linux)")
 	flag.Parse()
+	var mode websocket.IOMode
+	switch *io {
+	case "goroutine":
+		mode = websocket.IOGoroutine
+	case "eventloop":
+		mode = websocket.IOEventLoop
+	default:
+		log.Fatalf("echoserver: -io %q: want goroutine or eventloop", *io)
+	}
 
 	srv := &websocket.Server{
 		Addr:           *addr,
 		MaxConnections: *maxConns,
+		IO:             mode,
 		Options: websocket.AcceptOptions{
 			Options: websocket.Options{OnMessage: echo},
 			// Conformance clients send no Origin; browsers on other
@@ -50,7 +61,7 @@ func main() {
 		// are there to exercise compression.
 		srv.Options.Compression = &websocket.CompressionOptions{Threshold: -1}
 	}
-	log.Printf("echoserver: listening on %s", *addr)
+	log.Printf("echoserver: listening on %s (%v)", *addr, mode)
 	if err := srv.ListenAndServe(); err != nil && err != websocket.ErrServerClosed {
 		log.Fatal(err)
 	}

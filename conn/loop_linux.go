@@ -1,0 +1,915 @@
+//go:build linux
+
+package conn
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/rfc6455/websocket/pool"
+)
+
+// Loops is a fixed set of event loops, each a goroutine waiting on an
+// epoll instance, that own non-blocking sockets (Socket). A socket that
+// waits for bytes costs its state and nothing else: no goroutine, no
+// buffer. When bytes arrive, the socket's loop calls its handler, which
+// reads what is there without blocking; what the socket cannot take at
+// once is written by the loop when the socket becomes writable. Timers
+// (Socket.AfterFunc, read deadlines) live in a heap per loop.
+//
+// Loops exist on Linux only; elsewhere NewLoops returns an error.
+type Loops struct {
+	loops  []*loop
+	next   atomic.Uint32
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+// The write side's marks: a socket with more than highWater bytes waiting
+// holds back writers that are not on a loop, and its own loop stops
+// reading it until it is down to lowWater; past maxPending a write fails
+// the connection (a peer that reads nothing while it is sent everything).
+const (
+	highWater  = 256 << 10
+	lowWater   = 64 << 10
+	maxPending = 64 << 20
+)
+
+// ErrSlowConsumer is the write error of a socket whose peer let more than
+// 64 MiB wait to be sent.
+var ErrSlowConsumer = errors.New("websocket: peer does not read: too much waiting to be sent")
+
+// NewLoops starts n event loops (runtime.GOMAXPROCS(0) if n <= 0).
+func NewLoops(n int) (*Loops, error) {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	ls := &Loops{}
+	for range n {
+		l, err := newLoop()
+		if err != nil {
+			ls.Close()
+			return nil, err
+		}
+		ls.loops = append(ls.loops, l)
+	}
+	for _, l := range ls.loops {
+		ls.wg.Go(l.run)
+	}
+	return ls, nil
+}
+
+// Close stops the loops and closes every socket still open on them (their
+// handlers' Closed is called). It waits for the loops to return.
+func (ls *Loops) Close() error {
+	if ls.closed.Swap(true) {
+		return nil
+	}
+	for _, l := range ls.loops {
+		l.mu.Lock()
+		l.quit = true
+		l.mu.Unlock()
+		l.wake()
+	}
+	ls.wg.Wait()
+	return nil
+}
+
+// ErrListener is returned by Accept for a listener it cannot take sockets
+// from without the runtime's poller: anything but a TCP or Unix listener
+// (a TLS listener, for one).
+var ErrListener = errors.New("websocket: event loops need a *net.TCPListener or *net.UnixListener")
+
+// Accept waits for a connection on l and returns it as a Socket of one of
+// the loops, not yet started. l must be a *net.TCPListener or a
+// *net.UnixListener.
+func (ls *Loops) Accept(l net.Listener) (*Socket, error) {
+	switch l.(type) {
+	case *net.TCPListener, *net.UnixListener:
+	default:
+		return nil, ErrListener
+	}
+	// The runtime's poller owns the listener, and its RawConn cannot wait
+	// for a connection: accept without waiting (Control holds the
+	// descriptor open meanwhile), and wait with poll(2) in between.
+	rc, err := l.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		nfd  int
+		sa   syscall.Sockaddr
+		aerr error
+		lfd  int
+	)
+	accept := func(fd uintptr) {
+		lfd = int(fd)
+		for {
+			nfd, sa, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+			if aerr != syscall.EINTR && aerr != syscall.ECONNABORTED {
+				return
+			}
+		}
+	}
+	for {
+		if err := rc.Control(accept); err != nil {
+			return nil, err // closed
+		}
+		if aerr != syscall.EAGAIN {
+			break
+		}
+		// A stale descriptor number (the listener closed and the number
+		// reused) at worst wakes this early: Control fails on a closed
+		// listener. The timeout bounds the wait after a Close.
+		pfd := [1]struct {
+			fd             int32
+			events, revent int16
+		}{{fd: int32(lfd), events: 0x1}} // POLLIN
+		syscall.Syscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&pfd[0])), 1, 500)
+	}
+	if aerr != nil {
+		return nil, os.NewSyscallError("accept4", aerr)
+	}
+	switch sa.(type) {
+	case *syscall.SockaddrInet4, *syscall.SockaddrInet6:
+		// As the net package does: small writes leave at once.
+		syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	}
+	l0 := ls.loops[ls.next.Add(1)%uint32(len(ls.loops))]
+	return &Socket{fd: int32(nfd), gen: sockGen.Add(1), l: l0, raddr: sa}, nil
+}
+
+// sockGen numbers sockets, so that an event for a closed socket is never
+// taken for one that reuses its descriptor.
+var sockGen atomic.Uint32
+
+// A Handler receives a Socket's events, on the socket's loop.
+type Handler interface {
+	// Ready is called when bytes have arrived, the peer hung up, or the
+	// read deadline has passed: the handler reads until ErrWouldBlock.
+	Ready()
+	// Closed is called once, after the socket has been closed.
+	Closed()
+}
+
+// Socket is a non-blocking socket owned by an event loop. It is a net.Conn
+// for the rest of this package and above, with these differences:
+//
+//   - Read never waits: with nothing to read it returns ErrWouldBlock, and
+//     the loop calls the handler again when there is. Only the loop's
+//     handler may read.
+//   - Write never waits for the peer: what the socket cannot take is kept
+//     and written by the loop when it can. Writers that are not on a loop
+//     wait (before writing) while more than 256 KiB is kept, bounded by the
+//     write deadline; past 64 MiB a write fails with ErrSlowConsumer.
+//   - Close is carried out by the loop, which closes the descriptor
+//     between two handler calls and then calls the handler's Closed.
+type Socket struct {
+	fd    int32
+	gen   uint32
+	l     *loop
+	h     Handler
+	raddr syscall.Sockaddr
+
+	rdl    atomic.Int64 // read deadline, unix nanos, 0 for none
+	wdl    atomic.Int64 // write deadline
+	rtimer *LoopTimer   // fires at the read deadline; guarded by mu
+
+	mu      sync.Mutex // the write side and the interest set
+	pending *pool.Buffer
+	poff    int           // written bytes at the start of pending
+	room    chan struct{} // closed when writers may go on
+	werr    error
+	events  uint32 // the epoll interest set
+	paused  bool   // reading stopped until pending drains
+	closed  atomic.Bool
+
+	drained bool // the last read found the socket empty; loop only
+	resume  bool // reading resumed after a pause: call the handler; loop only
+}
+
+// ErrWouldBlock is what reads of a Socket return when it has no bytes
+// ready. It is not an error of the connection: the loop calls the
+// handler again when bytes arrive.
+var ErrWouldBlock = errors.New("websocket: no bytes ready")
+
+// Start hands the socket to its loop, which calls h from now on.
+func (s *Socket) Start(h Handler) {
+	s.h = h
+	l := s.l
+	l.mu.Lock()
+	if l.quit {
+		l.mu.Unlock()
+		s.closed.Store(true)
+		syscall.Close(int(s.fd))
+		h.Closed()
+		return
+	}
+	l.incoming = append(l.incoming, s)
+	l.mu.Unlock()
+	l.wake()
+}
+
+// SetHandler replaces the handler; only the current handler may call it,
+// from the loop.
+func (s *Socket) SetHandler(h Handler) { s.h = h }
+
+// Read reads what the socket has, up to len(p) bytes, without waiting.
+func (s *Socket) Read(p []byte) (int, error) {
+	if dl := s.rdl.Load(); dl != 0 && time.Now().UnixNano() >= dl {
+		return 0, os.ErrDeadlineExceeded
+	}
+	if s.drained || s.closed.Load() {
+		if s.closed.Load() {
+			return 0, net.ErrClosed
+		}
+		return 0, ErrWouldBlock
+	}
+	if s.backlogged() {
+		return 0, ErrWouldBlock
+	}
+	for {
+		n, err := syscall.Read(int(s.fd), p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			s.drained = true
+			return 0, ErrWouldBlock
+		case err != nil:
+			return 0, os.NewSyscallError("read", err)
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		if n < len(p) {
+			// Level-triggered: if more arrives, the loop says so.
+			s.drained = true
+		}
+		return n, nil
+	}
+}
+
+// backlogged reports whether so much waits to be written that the loop
+// should stop reading (and so producing replies) until it drains; if so,
+// reading is paused.
+func (s *Socket) backlogged() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil || len(s.pending.B)-s.poff <= highWater || s.werr != nil {
+		return false
+	}
+	s.paused = true
+	s.setEvents(syscall.EPOLLOUT)
+	return true
+}
+
+// Write writes p, keeping what the socket cannot take for the loop.
+func (s *Socket) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	if s.werr != nil {
+		return 0, s.werr
+	}
+	n := 0
+	if s.pending == nil {
+		var err error
+		if n, err = s.write(p); err != nil {
+			s.werr = err
+			return n, err
+		}
+		if n == len(p) {
+			return n, nil
+		}
+		s.pending = pool.GetBuffer(len(p) - n)
+	} else if len(s.pending.B)-s.poff > maxPending {
+		s.werr = ErrSlowConsumer
+		return 0, s.werr
+	}
+	s.pending.B = append(s.pending.B, p[n:]...)
+	s.setEvents(s.events | syscall.EPOLLOUT)
+	return len(p), nil
+}
+
+// write writes p to the descriptor until it would block.
+func (s *Socket) write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := syscall.Write(int(s.fd), p[n:])
+		switch err {
+		case nil:
+			n += k
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return n, nil
+		default:
+			return n, os.NewSyscallError("write", err)
+		}
+	}
+	return n, nil
+}
+
+// WaitRoom waits, unless it is called from an event loop, while more than
+// the high-water mark waits to be written, for at most timeout (if
+// positive) or until the write deadline. Writers call it before writing.
+func (s *Socket) WaitRoom(timeout time.Duration) error {
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		s.mu.Lock()
+		if s.pending == nil || len(s.pending.B)-s.poff <= highWater || s.werr != nil || s.closed.Load() {
+			s.mu.Unlock()
+			return nil
+		}
+		if onLoop() {
+			s.mu.Unlock()
+			return nil // a loop never waits: its own reads are paused instead
+		}
+		dl := s.wdl.Load()
+		if timeout > 0 {
+			dl = time.Now().Add(timeout).UnixNano()
+			timeout = 0 // once: the deadline stays for the retries
+			s.wdl.Store(dl)
+		}
+		if dl != 0 && time.Now().UnixNano() >= dl {
+			s.mu.Unlock()
+			return os.ErrDeadlineExceeded
+		}
+		if s.room == nil {
+			s.room = make(chan struct{})
+		}
+		ch := s.room
+		s.mu.Unlock()
+		var expired <-chan time.Time
+		if dl != 0 {
+			if t == nil {
+				t = time.NewTimer(time.Until(time.Unix(0, dl)))
+			} else {
+				t.Reset(time.Until(time.Unix(0, dl)))
+			}
+			expired = t.C
+		}
+		select {
+		case <-ch:
+		case <-expired:
+		}
+	}
+}
+
+// wakeWriters lets writers waiting in WaitRoom look again. mu is held.
+func (s *Socket) wakeWriters() {
+	if s.room != nil {
+		close(s.room)
+		s.room = nil
+	}
+}
+
+// flush writes what is pending; the loop calls it when the socket is
+// writable.
+func (s *Socket) flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() || s.pending == nil {
+		s.setEvents(s.events &^ syscall.EPOLLOUT)
+		return
+	}
+	n, err := s.write(s.pending.B[s.poff:])
+	s.poff += n
+	if err != nil {
+		s.werr = err
+	}
+	left := len(s.pending.B) - s.poff
+	if left == 0 || err != nil {
+		s.pending.B = s.pending.B[:0]
+		pool.PutBuffer(s.pending)
+		s.pending, s.poff, left = nil, 0, 0
+	} else if s.poff > left {
+		// Move the rest to the front when it is the smaller part.
+		s.pending.B = s.pending.B[:copy(s.pending.B, s.pending.B[s.poff:])]
+		s.poff = 0
+	}
+	if left <= lowWater {
+		s.wakeWriters()
+		if s.paused {
+			s.paused = false
+			s.resume = true
+		}
+	}
+	ev := s.events
+	if s.pending == nil {
+		ev &^= syscall.EPOLLOUT
+	}
+	if !s.paused {
+		ev |= syscall.EPOLLIN | syscall.EPOLLRDHUP
+	}
+	s.setEvents(ev)
+}
+
+// setEvents changes the interest set. mu is held.
+func (s *Socket) setEvents(ev uint32) {
+	if ev == s.events || s.closed.Load() {
+		return
+	}
+	s.events = ev
+	e := syscall.EpollEvent{Events: ev, Fd: s.fd, Pad: int32(s.gen)}
+	syscall.EpollCtl(s.l.epfd, syscall.EPOLL_CTL_MOD, int(s.fd), &e)
+}
+
+// Close closes the socket: at once for writers, on the loop for the
+// descriptor. Bytes not yet written are dropped.
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.closed.Swap(true) {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.wakeWriters()
+	if s.pending != nil {
+		s.pending.B = s.pending.B[:0]
+		pool.PutBuffer(s.pending)
+		s.pending = nil
+	}
+	s.mu.Unlock()
+	l := s.l
+	l.mu.Lock()
+	if l.stopped {
+		// No loop to do it: this goroutine is the only one left.
+		l.mu.Unlock()
+		syscall.Close(int(s.fd))
+		return nil
+	}
+	l.closing = append(l.closing, s)
+	l.mu.Unlock()
+	l.wake()
+	return nil
+}
+
+// SetLinger sets SO_LINGER, as net.TCPConn.SetLinger: 0 makes Close reset
+// the connection.
+func (s *Socket) SetLinger(sec int) error {
+	if s.closed.Load() {
+		return net.ErrClosed
+	}
+	l := syscall.Linger{Onoff: 1, Linger: int32(sec)}
+	if sec < 0 {
+		l = syscall.Linger{}
+	}
+	return os.NewSyscallError("setsockopt", syscall.SetsockoptLinger(int(s.fd), syscall.SOL_SOCKET, syscall.SO_LINGER, &l))
+}
+
+// LocalAddr returns the local address (nil once closed).
+func (s *Socket) LocalAddr() net.Addr {
+	if s.closed.Load() {
+		return nil
+	}
+	sa, err := syscall.Getsockname(int(s.fd))
+	if err != nil {
+		return nil
+	}
+	return sockaddrToAddr(sa)
+}
+
+// RemoteAddr returns the peer's address.
+func (s *Socket) RemoteAddr() net.Addr { return sockaddrToAddr(s.raddr) }
+
+func sockaddrToAddr(sa syscall.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		ip := make(net.IP, 16)
+		copy(ip, a.Addr[:])
+		var zone string
+		if a.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
+				zone = ifi.Name
+			}
+		}
+		return &net.TCPAddr{IP: ip, Port: a.Port, Zone: zone}
+	case *syscall.SockaddrUnix:
+		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+	}
+	return nil
+}
+
+// SetDeadline sets both deadlines.
+func (s *Socket) SetDeadline(t time.Time) error {
+	s.SetReadDeadline(t)
+	return s.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline: once it passes, the loop calls
+// the handler, whose reads return os.ErrDeadlineExceeded.
+func (s *Socket) SetReadDeadline(t time.Time) error {
+	var n int64
+	if !t.IsZero() {
+		n = max(t.UnixNano(), 1)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rdl.Store(n)
+	if n == 0 {
+		if s.rtimer != nil {
+			s.rtimer.Stop()
+		}
+		return nil
+	}
+	if s.rtimer == nil {
+		s.rtimer = s.l.newTimer(s.deadlinePassed)
+	}
+	s.rtimer.resetAt(n)
+	return nil
+}
+
+// deadlinePassed runs on the loop when the read deadline timer fires.
+func (s *Socket) deadlinePassed() {
+	if !s.closed.Load() {
+		s.h.Ready()
+	}
+}
+
+// SetWriteDeadline sets the write deadline: a writer waiting in WaitRoom
+// past it gets os.ErrDeadlineExceeded.
+func (s *Socket) SetWriteDeadline(t time.Time) error {
+	var n int64
+	if !t.IsZero() {
+		n = max(t.UnixNano(), 1)
+	}
+	s.wdl.Store(n)
+	s.mu.Lock()
+	s.wakeWriters() // to look at the new deadline
+	s.mu.Unlock()
+	return nil
+}
+
+// AfterFunc runs f on the socket's loop after d, unless stopped.
+func (s *Socket) AfterFunc(d time.Duration, f func()) *LoopTimer {
+	t := s.l.newTimer(f)
+	t.Reset(d)
+	return t
+}
+
+// ---------------------------------------------------------------------------
+// The loop
+
+type loop struct {
+	epfd int
+	efd  int // eventfd: wakes the loop
+	id   uint64
+
+	socks  []*Socket // by descriptor; loop only
+	events [256]syscall.EpollEvent
+
+	mu       sync.Mutex // guards what follows
+	incoming []*Socket
+	closing  []*Socket
+	timers   timerHeap
+	waitAt   int64 // when the current wait ends, 0 while running, -1 forever
+	woken    bool  // a wake-up is pending on efd
+	quit     bool
+	stopped  bool
+}
+
+func newLoop() (*loop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	r, _, errno := syscall.Syscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if errno != 0 {
+		syscall.Close(epfd)
+		return nil, os.NewSyscallError("eventfd2", errno)
+	}
+	l := &loop{epfd: epfd, efd: int(r)}
+	e := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.efd)}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.efd, &e); err != nil {
+		syscall.Close(epfd)
+		syscall.Close(l.efd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return l, nil
+}
+
+// wake interrupts the loop's wait.
+func (l *loop) wake() {
+	l.mu.Lock()
+	if l.woken || l.waitAt == 0 {
+		// Already woken, or running: it looks at its queues before it
+		// waits again.
+		l.mu.Unlock()
+		return
+	}
+	l.woken = true
+	l.mu.Unlock()
+	var one = [8]byte{1}
+	syscall.Write(l.efd, one[:])
+}
+
+// loopIDs holds the goroutine ids of running loops, for onLoop.
+var loopIDs sync.Map
+
+// onLoop reports whether the calling goroutine is an event loop. It costs
+// a stack trace, and is only asked when a writer would wait.
+func onLoop() bool {
+	_, ok := loopIDs.Load(goid())
+	return ok
+}
+
+// goid returns the calling goroutine's id, from the first line of its
+// stack trace ("goroutine 18 [running]:").
+func goid() uint64 {
+	var buf [32]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	const prefix = "goroutine "
+	if len(b) < len(prefix) {
+		return 0
+	}
+	var id uint64
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
+
+func (l *loop) run() {
+	l.id = goid()
+	loopIDs.Store(l.id, struct{}{})
+	defer loopIDs.Delete(l.id)
+	var due []*LoopTimer
+	for {
+		l.mu.Lock()
+		incoming, closing := l.incoming, l.closing
+		l.incoming, l.closing = nil, nil
+		quit := l.quit
+		l.mu.Unlock()
+		for _, s := range incoming {
+			l.add(s)
+		}
+		for _, s := range closing {
+			l.remove(s)
+		}
+		if quit {
+			l.shutdown()
+			return
+		}
+
+		l.mu.Lock()
+		if len(l.incoming)+len(l.closing) > 0 || l.quit {
+			l.mu.Unlock()
+			continue
+		}
+		timeout := -1
+		l.waitAt = -1
+		if len(l.timers) > 0 {
+			d := l.timers[0].when - time.Now().UnixNano()
+			timeout = int(max(0, (d+int64(time.Millisecond)-1)/int64(time.Millisecond)))
+			l.waitAt = l.timers[0].when
+		}
+		l.mu.Unlock()
+
+		n, err := syscall.EpollWait(l.epfd, l.events[:], timeout)
+		l.mu.Lock()
+		l.waitAt = 0
+		l.mu.Unlock()
+		if err != nil && err != syscall.EINTR {
+			panic(os.NewSyscallError("epoll_wait", err)) // EBADF, EFAULT, EINVAL: a bug here
+		}
+		for i := range max(n, 0) {
+			ev := &l.events[i]
+			if int(ev.Fd) == l.efd {
+				var b [8]byte
+				syscall.Read(l.efd, b[:])
+				l.mu.Lock()
+				l.woken = false
+				l.mu.Unlock()
+				continue
+			}
+			s := l.socks[ev.Fd]
+			if s == nil || s.gen != uint32(ev.Pad) || s.closed.Load() {
+				continue
+			}
+			if ev.Events&syscall.EPOLLOUT != 0 {
+				s.flush()
+			}
+			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 || s.resume {
+				if !s.closed.Load() {
+					s.resume = false
+					s.drained = false
+					s.h.Ready()
+				}
+			}
+		}
+
+		due = l.expired(due[:0])
+		for i, t := range due {
+			t.f()
+			due[i] = nil
+		}
+	}
+}
+
+// add registers a new socket.
+func (l *loop) add(s *Socket) {
+	fd := int(s.fd)
+	if fd >= len(l.socks) {
+		l.socks = append(l.socks, make([]*Socket, fd+1-len(l.socks)+len(l.socks)/2)...)
+	}
+	s.events = syscall.EPOLLIN | syscall.EPOLLRDHUP
+	e := syscall.EpollEvent{Events: s.events, Fd: s.fd, Pad: int32(s.gen)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &e); err != nil {
+		s.closed.Store(true)
+		syscall.Close(fd)
+		s.h.Closed()
+		return
+	}
+	l.socks[fd] = s
+	// Bytes may have arrived before the registration: level-triggered
+	// epoll reports them on the next wait.
+}
+
+// remove closes a socket that Close handed over.
+func (l *loop) remove(s *Socket) {
+	if l.socks[s.fd] == s {
+		l.socks[s.fd] = nil
+		syscall.Close(int(s.fd))
+	} else {
+		// Never registered (Close before the loop took it).
+		syscall.Close(int(s.fd))
+	}
+	s.mu.Lock()
+	if s.rtimer != nil {
+		s.rtimer.Stop()
+	}
+	s.mu.Unlock()
+	if s.h != nil {
+		s.h.Closed()
+	}
+}
+
+// shutdown closes every socket left, for Loops.Close.
+func (l *loop) shutdown() {
+	l.mu.Lock()
+	l.stopped = true
+	rest := l.closing
+	l.closing = nil
+	l.mu.Unlock()
+	for _, s := range rest {
+		l.remove(s)
+	}
+	for _, s := range l.socks {
+		if s != nil {
+			s.mu.Lock()
+			s.closed.Store(true)
+			s.wakeWriters()
+			s.mu.Unlock()
+			l.remove(s)
+		}
+	}
+	syscall.Close(l.epfd)
+	syscall.Close(l.efd)
+}
+
+// ---------------------------------------------------------------------------
+// Timers
+
+// LoopTimer is a timer on an event loop: its function runs on the loop. It has
+// the methods of time.Timer that a connection uses.
+type LoopTimer struct {
+	l    *loop
+	f    func()
+	when int64
+	i    int // index in the heap, -1 when not in it
+}
+
+func (l *loop) newTimer(f func()) *LoopTimer { return &LoopTimer{l: l, f: f, i: -1} }
+
+// Reset makes the timer fire after d; it reports whether it was active.
+func (t *LoopTimer) Reset(d time.Duration) bool {
+	return t.resetAt(time.Now().Add(d).UnixNano())
+}
+
+func (t *LoopTimer) resetAt(when int64) bool {
+	l := t.l
+	l.mu.Lock()
+	active := t.i >= 0
+	t.when = when
+	if active {
+		l.timers.fix(t.i)
+	} else {
+		l.timers.push(t)
+	}
+	wake := l.timers[0] == t && l.waitAt != 0 && (l.waitAt < 0 || when < l.waitAt)
+	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
+	return active
+}
+
+// Stop stops the timer; it reports whether it was active.
+func (t *LoopTimer) Stop() bool {
+	l := t.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.i < 0 {
+		return false
+	}
+	l.timers.remove(t.i)
+	return true
+}
+
+// expired pops the timers that are due.
+func (l *loop) expired(due []*LoopTimer) []*LoopTimer {
+	now := time.Now().UnixNano()
+	l.mu.Lock()
+	for len(l.timers) > 0 && l.timers[0].when <= now {
+		t := l.timers[0]
+		l.timers.remove(0)
+		due = append(due, t)
+	}
+	l.mu.Unlock()
+	return due
+}
+
+// timerHeap is a min-heap of timers by when.
+type timerHeap []*LoopTimer
+
+func (h *timerHeap) push(t *LoopTimer) {
+	t.i = len(*h)
+	*h = append(*h, t)
+	h.up(t.i)
+}
+
+func (h *timerHeap) remove(i int) {
+	a := *h
+	last := len(a) - 1
+	t := a[i]
+	if i != last {
+		a[i] = a[last]
+		a[i].i = i
+	}
+	a[last] = nil
+	*h = a[:last]
+	t.i = -1
+	if i != last {
+		h.fix(i)
+	}
+}
+
+func (h *timerHeap) fix(i int) {
+	if !h.down(i) {
+		h.up(i)
+	}
+}
+
+func (h timerHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].when <= h[i].when {
+			return
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h timerHeap) down(i int) bool {
+	start := i
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			break
+		}
+		if c+1 < len(h) && h[c+1].when < h[c].when {
+			c++
+		}
+		if h[i].when <= h[c].when {
+			break
+		}
+		h.swap(i, c)
+		i = c
+	}
+	return i > start
+}
+
+func (h timerHeap) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].i, h[j].i = i, j
+}

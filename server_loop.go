@@ -1,0 +1,254 @@
+package websocket
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/pool"
+)
+
+// IOMode is how a Server waits for its connections' bytes.
+type IOMode int
+
+const (
+	// IOGoroutine serves each connection from goroutines of its own,
+	// parked in the runtime's poller while the connection is idle. It
+	// works everywhere, with every Server setting.
+	IOGoroutine IOMode = iota
+
+	// IOEventLoop serves connections from a fixed set of event loops
+	// (Server.Loops, epoll) that own the sockets: an idle connection,
+	// upgraded or still in its opening handshake, holds no goroutine and
+	// no buffer, only its state. It is for servers holding many mostly
+	// idle connections (chat, notifications, IoT).
+	//
+	// It needs Linux, a plain TCP or Unix listener and push style (no
+	// Server.Handler); otherwise the server falls back to IOGoroutine.
+	// Options.OnMessage runs on the loop that read the message, unless
+	// Server.Workers is set: it must not block, since the loop's other
+	// connections wait meanwhile (writes never block a loop: what the
+	// socket cannot take waits in the connection's buffer, and the loop
+	// stops reading a connection whose peer does not read its replies).
+	// Conn.Close sends the close frame and returns; the loop completes
+	// the handshake, bounded by Options.CloseTimeout (Conn.Done tells
+	// when). The reading methods (ReadMessage, NextReader) return
+	// session.ErrEventLoop.
+	IOEventLoop
+)
+
+// String returns "goroutine" or "eventloop".
+func (m IOMode) String() string {
+	switch m {
+	case IOGoroutine:
+		return "goroutine"
+	case IOEventLoop:
+		return "eventloop"
+	}
+	return "iomode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// eventLoops returns the server's loops, starting them on first use, or
+// nil when the server does not use them for l.
+func (s *Server) eventLoops(l net.Listener) *conn.Loops {
+	if s.IO != IOEventLoop || s.Handler != nil {
+		return nil
+	}
+	switch l.(type) {
+	case *net.TCPListener, *net.UnixListener:
+	default:
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loops == nil && !s.noLoops {
+		ls, err := conn.NewLoops(s.Loops)
+		if err != nil {
+			s.noLoops = true // not Linux: goroutines
+			return nil
+		}
+		s.loops = ls
+	}
+	return s.loops
+}
+
+// serveLoops is Serve in IOEventLoop mode.
+func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
+	var backoff time.Duration
+	for {
+		sk, err := ls.Accept(l)
+		if err != nil {
+			if s.closed.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.logf("websocket: accept error: %v; retrying in %v", err, backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.mu.Lock()
+		if s.closed.Load() {
+			s.mu.Unlock()
+			sk.Close()
+			return ErrServerClosed
+		}
+		s.handlers.Add(1)
+		s.mu.Unlock()
+		s.active.Add(1)
+		h := &loopConn{srv: s, sk: sk}
+		s.mu.Lock()
+		if s.handshaking == nil {
+			s.handshaking = make(map[*loopConn]struct{})
+		}
+		s.handshaking[h] = struct{}{}
+		s.mu.Unlock()
+		opts := s.options()
+		sk.SetReadDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
+		sk.Start(h)
+	}
+}
+
+// loopConn is a connection on an event loop: its opening handshake, then
+// its session. The loop calls it.
+type loopConn struct {
+	srv  *Server
+	sk   *conn.Socket
+	head []byte // the request head as it arrives
+	c    *Conn  // the session, once upgraded
+}
+
+// Ready runs on the loop when the socket has bytes (or its deadline passed).
+func (h *loopConn) Ready() {
+	if h.c != nil {
+		if ended, _ := h.c.ServeReady(); ended {
+			h.c.Close(StatusNormalClosure, "")
+		}
+		return
+	}
+	h.handshake()
+}
+
+// Closed runs on the loop once the socket is closed.
+func (h *loopConn) Closed() {
+	if h.c != nil {
+		h.c.CloseNow() // ends the session if only its socket went
+	} else {
+		h.srv.handshakeDone(h)
+	}
+	h.head = nil
+	h.srv.active.Add(-1)
+	h.srv.handlers.Done()
+}
+
+// handshake reads what has arrived of the request head; once it is whole,
+// it answers and opens the session. A client that sends the head slowly
+// costs the bytes it sent, and no goroutine; the handshake timeout (the
+// read deadline) ends it.
+func (h *loopConn) handshake() {
+	s := h.srv
+	opts := s.options()
+	maxHeader := opts.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = DefaultMaxHeaderBytes
+	}
+	buf := pool.GetBuffer(4096)
+	defer pool.PutBuffer(buf)
+	end := -1
+	for end < 0 {
+		n, err := h.sk.Read(buf.B[:cap(buf.B)])
+		if err == conn.ErrWouldBlock {
+			return
+		}
+		if err != nil {
+			h.sk.Close()
+			return
+		}
+		from := max(0, len(h.head)-3)
+		h.head = append(h.head, buf.B[:n]...)
+		if i := bytes.Index(h.head[from:], []byte("\r\n\r\n")); i >= 0 {
+			end = from + i + 4
+		} else if len(h.head) > maxHeader {
+			h.fail(&handshake.Error{StatusCode: http.StatusRequestHeaderFieldsTooLarge, Reason: "request headers too large"})
+			return
+		}
+	}
+	br := bufio.NewReaderSize(bytes.NewReader(h.head[:end]), 16)
+	req, err := handshake.ReadRequest(br, maxHeader)
+	var a agreement
+	if err == nil {
+		a, err = opts.check(req)
+	}
+	if err == nil {
+		if limit := s.maxConnections(); limit > 0 && s.active.Load() > int64(limit) {
+			err = &handshake.Error{StatusCode: http.StatusServiceUnavailable, Reason: "too many connections", Header: http.Header{"Retry-After": {"1"}}}
+		} else if s.closed.Load() {
+			err = &handshake.Error{StatusCode: http.StatusServiceUnavailable, Reason: "server shutting down", Header: http.Header{"Retry-After": {"1"}}}
+		}
+	}
+	if err != nil {
+		var he *handshake.Error
+		if !errors.As(err, &he) {
+			he = &handshake.Error{StatusCode: http.StatusBadRequest, Reason: err.Error()}
+		}
+		h.fail(he)
+		return
+	}
+	if _, err := h.sk.Write(opts.response(req, a)); err != nil {
+		h.sk.Close()
+		return
+	}
+	h.sk.SetReadDeadline(time.Time{})
+	s.handshakeDone(h)
+	early := h.head[end:]
+	c, err := opts.open(h.sk, early, a)
+	h.head = nil
+	if err != nil {
+		return // open aborted the socket
+	}
+	h.c = c
+	if !s.register(c) {
+		c.Close(StatusGoingAway, "server shutting down")
+		return
+	}
+	if len(early) > 0 {
+		h.Ready() // frames that came with the request
+	}
+}
+
+// fail answers a refused request and closes the socket.
+func (h *loopConn) fail(he *handshake.Error) {
+	h.sk.Write(handshake.AppendErrorResponse(nil, he))
+	h.sk.Close()
+}
+
+// handshakeDone forgets a connection whose opening handshake has ended.
+func (s *Server) handshakeDone(h *loopConn) {
+	s.mu.Lock()
+	delete(s.handshaking, h)
+	s.mu.Unlock()
+}
+
+// stopLoops ends the handshakes in progress on the event loops, for
+// Shutdown; with all set, it also closes the loops and every socket left.
+func (s *Server) stopLoops(all bool) {
+	s.mu.Lock()
+	for h := range s.handshaking {
+		h.sk.Close()
+	}
+	ls := s.loops
+	s.mu.Unlock()
+	if all && ls != nil {
+		ls.Close()
+	}
+}
