@@ -47,6 +47,11 @@ type AcceptOptions struct {
 	// MaxHeaderBytes bounds the request line and headers on the raw path;
 	// past it the client gets 431. Default 8 KiB.
 	MaxHeaderBytes int
+
+	// shared, set on a Server's own copy, are the session options of
+	// every connection that agreed on no subprotocol and no extension:
+	// made once, they cost connections nothing.
+	shared *session.Options
 }
 
 func (o *AcceptOptions) originPolicy() *handshake.OriginPolicy {
@@ -73,11 +78,16 @@ func (o *AcceptOptions) check(req *handshake.Request) (agreement, error) {
 
 // response is the server's 101 answer for req and a.
 func (o *AcceptOptions) response(req *handshake.Request, a agreement) []byte {
+	return o.appendResponse(nil, req, a)
+}
+
+// appendResponse appends the server's 101 answer for req and a to dst.
+func (o *AcceptOptions) appendResponse(dst []byte, req *handshake.Request, a agreement) []byte {
 	var ext string
 	if a.deflate != nil {
 		ext = a.deflate.String()
 	}
-	return handshake.AppendResponse(nil, req.Key, a.protocol, ext, o.Header)
+	return handshake.AppendResponse(dst, req.Key, a.protocol, ext, o.Header)
 }
 
 // open turns a socket whose handshake succeeded into a Conn.
@@ -87,7 +97,11 @@ func (o *AcceptOptions) open(nc net.Conn, buffered []byte, a agreement) (*Conn, 
 		c.Abort(err)
 		return nil, err
 	}
-	return session.New(c, o.sessionOptions(a, true)), nil
+	so := o.shared
+	if so == nil || a.protocol != "" || a.deflate != nil {
+		so = o.sessionOptions(a, true)
+	}
+	return session.New(c, so), nil
 }
 
 // Accept upgrades an HTTP request to a WebSocket connection, on net/http. On

@@ -252,6 +252,7 @@ func (s *Server) options() *AcceptOptions {
 			}
 		}
 	}
+	opts.shared = opts.sessionOptions(agreement{}, true).WithDefaults()
 	s.opts = &opts
 	return s.opts
 }

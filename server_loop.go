@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -124,8 +125,8 @@ func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
 type loopConn struct {
 	srv  *Server
 	sk   *conn.Socket
-	head []byte // the request head as it arrives
-	c    *Conn  // the session, once upgraded
+	head *pool.Buffer // the request head as it arrives, pooled
+	c    *Conn        // the session, once upgraded
 }
 
 // Ready runs on the loop when the socket has bytes (or its deadline passed).
@@ -146,7 +147,7 @@ func (h *loopConn) Closed() {
 	} else {
 		h.srv.handshakeDone(h)
 	}
-	h.head = nil
+	h.dropHead()
 	h.srv.active.Add(-1)
 	h.srv.handlers.Done()
 }
@@ -162,28 +163,38 @@ func (h *loopConn) handshake() {
 	if maxHeader <= 0 {
 		maxHeader = DefaultMaxHeaderBytes
 	}
-	buf := pool.GetBuffer(4096)
-	defer pool.PutBuffer(buf)
+	if h.head == nil {
+		h.head = pool.GetBuffer(1024)
+	}
 	end := -1
 	for end < 0 {
-		n, err := h.sk.Read(buf.B[:cap(buf.B)])
+		b := h.head.B
+		if len(b) == cap(b) {
+			b = slices.Grow(b, len(b)) // the pool files it by its new size
+		}
+		n, err := h.sk.Read(b[len(b):cap(b)])
 		if err == conn.ErrWouldBlock {
+			if len(b) == 0 {
+				h.dropHead() // a silent client holds no buffer
+			}
 			return
 		}
 		if err != nil {
 			h.sk.Close()
 			return
 		}
-		from := max(0, len(h.head)-3)
-		h.head = append(h.head, buf.B[:n]...)
-		if i := bytes.Index(h.head[from:], []byte("\r\n\r\n")); i >= 0 {
+		from := max(0, len(b)-3)
+		b = b[:len(b)+n]
+		h.head.B = b
+		if i := bytes.Index(b[from:], []byte("\r\n\r\n")); i >= 0 {
 			end = from + i + 4
-		} else if len(h.head) > maxHeader {
+		} else if len(b) > maxHeader {
 			h.fail(&handshake.Error{StatusCode: http.StatusRequestHeaderFieldsTooLarge, Reason: "request headers too large"})
 			return
 		}
 	}
-	br := bufio.NewReaderSize(bytes.NewReader(h.head[:end]), 16)
+	head := h.head.B
+	br := bufio.NewReaderSize(bytes.NewReader(head[:end]), 16)
 	req, err := handshake.ReadRequest(br, maxHeader)
 	var a agreement
 	if err == nil {
@@ -204,15 +215,18 @@ func (h *loopConn) handshake() {
 		h.fail(he)
 		return
 	}
-	if _, err := h.sk.Write(opts.response(req, a)); err != nil {
+	resp := pool.GetBuffer(512)
+	resp.B = opts.appendResponse(resp.B, req, a)
+	_, err = h.sk.Write(resp.B)
+	pool.PutBuffer(resp)
+	if err != nil {
 		h.sk.Close()
 		return
 	}
 	h.sk.SetReadDeadline(time.Time{})
 	s.handshakeDone(h)
-	early := h.head[end:]
-	c, err := opts.open(h.sk, early, a)
-	h.head = nil
+	c, err := opts.open(h.sk, head[end:], a) // copies the early frames
+	h.dropHead()
 	if err != nil {
 		return // open aborted the socket
 	}
@@ -221,8 +235,17 @@ func (h *loopConn) handshake() {
 		c.Close(StatusGoingAway, "server shutting down")
 		return
 	}
-	if len(early) > 0 {
+	if c.Conn().Buffered() > 0 {
 		h.Ready() // frames that came with the request
+	}
+}
+
+// dropHead gives the request head's buffer back.
+func (h *loopConn) dropHead() {
+	if h.head != nil {
+		h.head.B = h.head.B[:0]
+		pool.PutBuffer(h.head)
+		h.head = nil
 	}
 }
 

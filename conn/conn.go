@@ -114,8 +114,13 @@ func limit(v, def int64) int64 {
 type settings struct {
 	readBufferSize, writeBufferSize int32
 	writeTimeout                    time.Duration
-	onStateChange                   func(c *Conn, from, to State)
-	onClose                         func(c *Conn, err error)
+	hooks                           *hooks // nil without callbacks
+}
+
+// hooks are the Config's callbacks, which few connections have.
+type hooks struct {
+	onStateChange func(c *Conn, from, to State)
+	onClose       func(c *Conn, err error)
 }
 
 func (s *settings) readBufSize() int  { return int(s.readBufferSize) }
@@ -127,47 +132,50 @@ func (s *settings) writeBufSize() int { return int(s.writeBufferSize) }
 // goroutines may write (WriteFrame, Flush, Close, Abort) at once: frames are
 // written whole, in the order their writers acquired the write lock.
 type Conn struct {
-	nc   net.Conn
-	role Role
-	cfg  settings
+	nc  net.Conn
+	cfg settings
 
-	state atomic.Int32
 	since int64 // unix nanoseconds of Open
 
 	// Read side, owned by the reader. rbuf is nil while an idle
-	// connection waits for bytes in raw mode (see rawread_unix.go): then
-	// it holds no read buffer at all.
-	dec    frame.Decoder
-	rbuf   []byte
-	rpb    *pool.Buffer // the pooled buffer rbuf lives in, if any
-	r, w   int
-	rerr   error // sticky read error
-	opened bool  // Open was called
-	holds  bool  // CorkUntilRead is in effect: fill releases it
-	ctl    bool  // a control frame's header was returned with its payload not all buffered
-	raw    *rawReader
-	ev     *Socket // the event-loop socket nc is, if it is one
-
-	rdl atomic.Int64 // the read deadline set, unix nanos, 0 for none
-	irq atomic.Int32 // irqPending: the next timeout is Interrupt's; irqLock
+	// connection waits for bytes in raw mode (see rawread_unix.go) or on
+	// an event loop: then it holds no read buffer at all.
+	dec  frame.Decoder
+	rbuf []byte
+	rpb  *pool.Buffer // the pooled buffer rbuf lives in, if any
+	r, w int
+	rerr error // sticky read error
+	raw  *rawReader
+	ev   *Socket      // the event-loop socket nc is, if it is one
+	rdl  atomic.Int64 // the read deadline set, unix nanos, 0 for none
 
 	// Write side, guarded by wmu.
-	wmu       sync.Mutex
+	wbuf *pool.Buffer // held only while a batch is being written
+	werr error        // sticky write error
+	keys *maskKeys    // a client's random bytes for mask keys
+
+	closeErr atomic.Pointer[error] // the first error that ended the connection
+	stats    counters
+	wmu      sync.Mutex
+
+	// The small fields together, which every connection carries.
+	state     atomic.Int32
+	irq       atomic.Int32 // irqPending: the next timeout is Interrupt's; irqLock
 	waiting   atomic.Int32 // writers waiting for wmu, for coalescing
-	wbuf      *pool.Buffer // held only while a batch is being written
-	werr      error        // sticky write error
-	corked    bool
-	held      bool // CorkUntilRead: corked until the reader waits
-	sentClose bool
-	keys      *[64]byte // a client's random bytes for mask keys, refilled in batches
-	keyPos    int
-	iov       net.Buffers
-	iovArr    [2][]byte
+	finished  atomic.Bool  // Close or Abort has run
+	role      Role
+	opened    bool // Open was called; reader
+	holds     bool // CorkUntilRead is in effect: fill releases it; reader
+	ctl       bool // a control frame's header was returned with its payload not all buffered; reader
+	corked    bool // wmu
+	held      bool // CorkUntilRead: corked until the reader waits; wmu
+	sentClose bool // wmu
+}
 
-	closeOnce sync.Once
-	closeErr  atomic.Pointer[error] // the first error that ended the connection
-
-	stats counters
+// maskKeys are a client's random bytes for mask keys, refilled in batches.
+type maskKeys struct {
+	b   [64]byte
+	pos int
 }
 
 type counters struct {
@@ -202,8 +210,9 @@ func New(nc net.Conn, role Role, cfg *Config) *Conn {
 		readBufferSize:  int32(min(cfg.readBufferSize(), 1<<30)),
 		writeBufferSize: int32(min(cfg.writeBufferSize(), 1<<30)),
 		writeTimeout:    cfg.WriteTimeout,
-		onStateChange:   cfg.OnStateChange,
-		onClose:         cfg.OnClose,
+	}
+	if cfg.OnStateChange != nil || cfg.OnClose != nil {
+		c.cfg.hooks = &hooks{onStateChange: cfg.OnStateChange, onClose: cfg.OnClose}
 	}
 	maxMsg := limit(cfg.MaxMessageSize, DefaultMaxMessageSize)
 	maxFrame := limit(cfg.MaxFrameSize, maxMsg)
@@ -217,8 +226,7 @@ func New(nc net.Conn, role Role, cfg *Config) *Conn {
 		MaxMessageSize: maxMsg,
 	}
 	if role == Client {
-		c.keys = new([64]byte)
-		c.keyPos = len(c.keys)
+		c.keys = &maskKeys{pos: 64}
 	}
 	c.transition(Disconnected, Connecting)
 	return c
@@ -373,8 +381,8 @@ func (c *Conn) transition(from, to State) bool {
 	if !CanTransition(from, to) || !c.state.CompareAndSwap(int32(from), int32(to)) {
 		return false
 	}
-	if f := c.cfg.onStateChange; f != nil {
-		f(c, from, to)
+	if h := c.cfg.hooks; h != nil && h.onStateChange != nil {
+		h.onStateChange(c, from, to)
 	}
 	return true
 }
@@ -838,10 +846,7 @@ func (c *Conn) writeLocked(op frame.Opcode, fin bool, rsv uint8, payload []byte)
 		// Large unmasked frame: what is buffered, the header and the
 		// payload in one writev, without copying the payload.
 		b = frame.AppendHeader(b, h)
-		c.iovArr[0], c.iovArr[1] = b, payload
-		c.iov = c.iovArr[:]
-		_, err := c.writeTo(&c.iov)
-		c.iovArr[0], c.iovArr[1] = nil, nil
+		_, err := c.writev(b, payload)
 		c.wbuf.B = b[:0]
 		if err != nil {
 			return err
@@ -953,10 +958,7 @@ func (c *Conn) writePreparedLocked(p *Prepared, flush bool) error {
 	if c.wbuf != nil {
 		b = c.wbuf.B
 	}
-	c.iovArr[0], c.iovArr[1] = b, p.wire
-	c.iov = c.iovArr[:]
-	_, err := c.writeTo(&c.iov)
-	c.iovArr[0], c.iovArr[1] = nil, nil
+	_, err := c.writev(b, p.wire)
 	if c.wbuf != nil {
 		c.wbuf.B = b[:0]
 	}
@@ -979,12 +981,41 @@ func (c *Conn) sentFrame(op frame.Opcode, fin bool) {
 	}
 }
 
+// iovec is the scratch of writev, pooled: few writes need it, and every
+// connection would otherwise carry it.
+type iovec struct {
+	arr  [2][]byte
+	bufs net.Buffers
+}
+
+var iovecs = sync.Pool{New: func() any { return new(iovec) }}
+
+// writev writes a and b in one system call where the connection can,
+// bounded by WriteTimeout.
+func (c *Conn) writev(a, b []byte) (int64, error) {
+	v := iovecs.Get().(*iovec)
+	v.arr[0], v.arr[1] = a, b
+	v.bufs = v.arr[:]
+	n, err := c.writeTo(&v.bufs)
+	v.arr[0], v.arr[1], v.bufs = nil, nil, nil
+	iovecs.Put(v)
+	return n, err
+}
+
 // writeTo writes bufs to the socket, bounded by WriteTimeout.
 func (c *Conn) writeTo(bufs *net.Buffers) (int64, error) {
 	if c.cfg.writeTimeout > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
 	}
-	n, err := bufs.WriteTo(c.nc)
+	var (
+		n   int64
+		err error
+	)
+	if c.ev != nil {
+		n, err = c.ev.WriteBuffers(*bufs)
+	} else {
+		n, err = bufs.WriteTo(c.nc)
+	}
 	c.stats.bytesOut.Add(uint64(n))
 	if err != nil {
 		c.werr = err
@@ -1027,13 +1058,13 @@ func (c *Conn) flushLocked() error {
 // maskKey returns a fresh random mask key. Keys come from crypto/rand in
 // batches of 16 to keep the cost off each frame.
 func (c *Conn) maskKey() [4]byte {
-	if c.keyPos+4 > len(c.keys) {
-		rand.Read(c.keys[:])
-		c.keyPos = 0
+	if c.keys.pos+4 > len(c.keys.b) {
+		rand.Read(c.keys.b[:])
+		c.keys.pos = 0
 	}
 	var k [4]byte
-	copy(k[:], c.keys[c.keyPos:])
-	c.keyPos += 4
+	copy(k[:], c.keys.b[c.keys.pos:])
+	c.keys.pos += 4
 	return k
 }
 
@@ -1079,7 +1110,7 @@ func (c *Conn) finish(err error, abort bool) error {
 		c.closeErr.CompareAndSwap(nil, &err)
 	}
 	var cerr error
-	c.closeOnce.Do(func() {
+	if !c.finished.Swap(true) {
 		if abort {
 			if lc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
 				lc.SetLinger(0)
@@ -1089,15 +1120,15 @@ func (c *Conn) finish(err error, abort bool) error {
 		for {
 			s := c.State()
 			if s == Closed || c.state.CompareAndSwap(int32(s), int32(Closed)) {
-				if s != Closed && c.cfg.onStateChange != nil {
-					c.cfg.onStateChange(c, s, Closed)
+				if h := c.cfg.hooks; s != Closed && h != nil && h.onStateChange != nil {
+					h.onStateChange(c, s, Closed)
 				}
 				break
 			}
 		}
-		if c.cfg.onClose != nil {
-			c.cfg.onClose(c, c.Err())
+		if h := c.cfg.hooks; h != nil && h.onClose != nil {
+			h.onClose(c, c.Err())
 		}
-	})
+	}
 	return cerr
 }

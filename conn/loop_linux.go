@@ -144,7 +144,17 @@ func (ls *Loops) Accept(l net.Listener) (*Socket, error) {
 		syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 	}
 	l0 := ls.loops[ls.next.Add(1)%uint32(len(ls.loops))]
-	return &Socket{fd: int32(nfd), gen: sockGen.Add(1), l: l0, raddr: sa}, nil
+	s := &Socket{fd: int32(nfd), gen: sockGen.Add(1), l: l0}
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		s.rport = uint16(a.Port)
+		s.raddr[10], s.raddr[11] = 0xff, 0xff
+		copy(s.raddr[12:], a.Addr[:])
+	case *syscall.SockaddrInet6:
+		s.rport = uint16(a.Port)
+		s.raddr = a.Addr
+	}
+	return s, nil
 }
 
 // sockGen numbers sockets, so that an event for a closed socket is never
@@ -173,11 +183,10 @@ type Handler interface {
 //   - Close is carried out by the loop, which closes the descriptor
 //     between two handler calls and then calls the handler's Closed.
 type Socket struct {
-	fd    int32
-	gen   uint32
-	l     *loop
-	h     Handler
-	raddr syscall.Sockaddr
+	fd  int32
+	gen uint32
+	l   *loop
+	h   Handler
 
 	rdl    atomic.Int64 // read deadline, unix nanos, 0 for none
 	wdl    atomic.Int64 // write deadline
@@ -185,15 +194,21 @@ type Socket struct {
 
 	mu      sync.Mutex // the write side and the interest set
 	pending *pool.Buffer
-	poff    int           // written bytes at the start of pending
 	room    chan struct{} // closed when writers may go on
 	werr    error
-	events  uint32 // the epoll interest set
-	paused  bool   // reading stopped until pending drains
-	closed  atomic.Bool
 
+	// The peer's address, kept in place rather than as a syscall.Sockaddr
+	// (an allocation of its own): IPv6, or IPv4-mapped IPv6; all zero for
+	// a Unix socket.
+	raddr [16]byte
+
+	// The small fields together: every connection carries a Socket.
+	poff    int32  // written bytes at the start of pending
+	events  uint32 // the epoll interest set
+	closed  atomic.Bool
+	rport   uint16
+	paused  bool // reading stopped until pending drains; loop only
 	drained bool // the last read found the socket empty; loop only
-	resume  bool // reading resumed after a pause: call the handler; loop only
 }
 
 // ErrWouldBlock is what reads of a Socket return when it has no bytes
@@ -263,7 +278,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 func (s *Socket) backlogged() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pending == nil || len(s.pending.B)-s.poff <= highWater || s.werr != nil {
+	if s.pending == nil || len(s.pending.B)-int(s.poff) <= highWater || s.werr != nil {
 		return false
 	}
 	s.paused = true
@@ -292,13 +307,82 @@ func (s *Socket) Write(p []byte) (int, error) {
 			return n, nil
 		}
 		s.pending = pool.GetBuffer(len(p) - n)
-	} else if len(s.pending.B)-s.poff > maxPending {
+	} else if len(s.pending.B)-int(s.poff) > maxPending {
 		s.werr = ErrSlowConsumer
 		return 0, s.werr
 	}
 	s.pending.B = append(s.pending.B, p[n:]...)
 	s.setEvents(s.events | syscall.EPOLLOUT)
 	return len(p), nil
+}
+
+// WriteBuffers writes the buffers in order, with one writev when the
+// socket can take them, keeping the rest like Write.
+func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var total int64
+	for _, b := range bufs {
+		total += int64(len(b))
+	}
+	if s.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	if s.werr != nil {
+		return 0, s.werr
+	}
+	var written int64
+	if s.pending == nil {
+		for written < total {
+			var iov [2]syscall.Iovec
+			k := 0
+			skip := written
+			for _, b := range bufs {
+				if skip >= int64(len(b)) {
+					skip -= int64(len(b))
+					continue
+				}
+				if k == len(iov) {
+					break
+				}
+				rest := b[skip:]
+				iov[k].Base = &rest[0]
+				iov[k].SetLen(len(rest))
+				k++
+				skip = 0
+			}
+			n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, uintptr(s.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
+			if errno == syscall.EINTR {
+				continue
+			}
+			if errno == syscall.EAGAIN {
+				break
+			}
+			if errno != 0 {
+				s.werr = os.NewSyscallError("writev", errno)
+				return written, s.werr
+			}
+			written += int64(n)
+		}
+		if written == total {
+			return total, nil
+		}
+		s.pending = pool.GetBuffer(int(total - written))
+	} else if len(s.pending.B)-int(s.poff) > maxPending {
+		s.werr = ErrSlowConsumer
+		return 0, s.werr
+	}
+	skip := written
+	for _, b := range bufs {
+		if skip >= int64(len(b)) {
+			skip -= int64(len(b))
+			continue
+		}
+		s.pending.B = append(s.pending.B, b[skip:]...)
+		skip = 0
+	}
+	s.setEvents(s.events | syscall.EPOLLOUT)
+	return total, nil
 }
 
 // write writes p to the descriptor until it would block.
@@ -331,7 +415,7 @@ func (s *Socket) WaitRoom(timeout time.Duration) error {
 	}()
 	for {
 		s.mu.Lock()
-		if s.pending == nil || len(s.pending.B)-s.poff <= highWater || s.werr != nil || s.closed.Load() {
+		if s.pending == nil || len(s.pending.B)-int(s.poff) <= highWater || s.werr != nil || s.closed.Load() {
 			s.mu.Unlock()
 			return nil
 		}
@@ -388,26 +472,23 @@ func (s *Socket) flush() {
 		return
 	}
 	n, err := s.write(s.pending.B[s.poff:])
-	s.poff += n
+	s.poff += int32(n)
 	if err != nil {
 		s.werr = err
 	}
-	left := len(s.pending.B) - s.poff
+	left := len(s.pending.B) - int(s.poff)
 	if left == 0 || err != nil {
 		s.pending.B = s.pending.B[:0]
 		pool.PutBuffer(s.pending)
 		s.pending, s.poff, left = nil, 0, 0
-	} else if s.poff > left {
+	} else if int(s.poff) > left {
 		// Move the rest to the front when it is the smaller part.
 		s.pending.B = s.pending.B[:copy(s.pending.B, s.pending.B[s.poff:])]
 		s.poff = 0
 	}
 	if left <= lowWater {
 		s.wakeWriters()
-		if s.paused {
-			s.paused = false
-			s.resume = true
-		}
+		s.paused = false
 	}
 	ev := s.events
 	if s.pending == nil {
@@ -484,7 +565,12 @@ func (s *Socket) LocalAddr() net.Addr {
 }
 
 // RemoteAddr returns the peer's address.
-func (s *Socket) RemoteAddr() net.Addr { return sockaddrToAddr(s.raddr) }
+func (s *Socket) RemoteAddr() net.Addr {
+	if s.rport == 0 && s.raddr == [16]byte{} {
+		return &net.UnixAddr{Net: "unix"}
+	}
+	return &net.TCPAddr{IP: append(net.IP(nil), s.raddr[:]...), Port: int(s.rport)}
+}
 
 func sockaddrToAddr(sa syscall.Sockaddr) net.Addr {
 	switch a := sa.(type) {
@@ -493,13 +579,7 @@ func sockaddrToAddr(sa syscall.Sockaddr) net.Addr {
 	case *syscall.SockaddrInet6:
 		ip := make(net.IP, 16)
 		copy(ip, a.Addr[:])
-		var zone string
-		if a.ZoneId != 0 {
-			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
-				zone = ifi.Name
-			}
-		}
-		return &net.TCPAddr{IP: ip, Port: a.Port, Zone: zone}
+		return &net.TCPAddr{IP: ip, Port: a.Port}
 	case *syscall.SockaddrUnix:
 		return &net.UnixAddr{Name: a.Name, Net: "unix"}
 	}
@@ -524,7 +604,10 @@ func (s *Socket) SetReadDeadline(t time.Time) error {
 	s.rdl.Store(n)
 	if n == 0 {
 		if s.rtimer != nil {
+			// Dropped, not kept: most sockets set a deadline once (the
+			// handshake) and never again.
 			s.rtimer.Stop()
+			s.rtimer = nil
 		}
 		return nil
 	}
@@ -705,15 +788,16 @@ func (l *loop) run() {
 			if s == nil || s.gen != uint32(ev.Pad) || s.closed.Load() {
 				continue
 			}
+			ready := ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
 			if ev.Events&syscall.EPOLLOUT != 0 {
+				paused := s.paused
 				s.flush()
+				// Reading resumed: what was left unread waits for us.
+				ready = ready || paused && !s.paused
 			}
-			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 || s.resume {
-				if !s.closed.Load() {
-					s.resume = false
-					s.drained = false
-					s.h.Ready()
-				}
+			if ready && !s.closed.Load() {
+				s.drained = false
+				s.h.Ready()
 			}
 		}
 
@@ -731,9 +815,14 @@ func (l *loop) add(s *Socket) {
 	if fd >= len(l.socks) {
 		l.socks = append(l.socks, make([]*Socket, fd+1-len(l.socks)+len(l.socks)/2)...)
 	}
-	s.events = syscall.EPOLLIN | syscall.EPOLLRDHUP
+	// Under mu: a writer may have kept bytes before Start (its
+	// EPOLL_CTL_MOD failed then), and EPOLLOUT must be in the set.
+	s.mu.Lock()
+	s.events |= syscall.EPOLLIN | syscall.EPOLLRDHUP
 	e := syscall.EpollEvent{Events: s.events, Fd: s.fd, Pad: int32(s.gen)}
-	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &e); err != nil {
+	err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &e)
+	s.mu.Unlock()
+	if err != nil {
 		s.closed.Store(true)
 		syscall.Close(fd)
 		s.h.Closed()

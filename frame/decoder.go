@@ -44,19 +44,18 @@ type Decoder struct {
 	// so with compression it bounds the compressed size only.
 	MaxMessageSize int64
 
-	hdrBuf [MaxHeaderSize]byte // header bytes received so far
-	hdrLen uint8               // number of valid bytes in hdrBuf
-
 	hdr       Header // the current frame
 	remaining int64  // payload bytes of hdr not yet consumed
-	maskPos   uint8  // key position of the next payload byte
-
-	inMessage bool   // a data message has started and its final frame is still to come
-	msgOp     Opcode // opcode of the current data message, or OpContinuation
 	msgLen    int64  // sum of the lengths of the current message's frames
-	msgEnded  bool   // the last data header was final: forget msgOp at the next header
+	err       error  // sticky: set once the peer broke the protocol
 
-	err error // sticky: set once the peer broke the protocol
+	// The small fields together: every connection carries a Decoder.
+	hdrBuf    [MaxHeaderSize]byte // header bytes received so far
+	hdrLen    uint8               // number of valid bytes in hdrBuf
+	maskPos   uint8               // key position of the next payload byte
+	inMessage bool                // a data message has started and its final frame is still to come
+	msgOp     Opcode              // opcode of the current data message, or OpContinuation
+	msgEnded  bool                // the last data header was final: forget msgOp at the next header
 }
 
 // ParseHeader consumes header bytes from p. It returns the number of bytes

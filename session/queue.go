@@ -81,15 +81,9 @@ type sendQueue struct {
 	slow      chan struct{} // closed when PolicyClose fires
 }
 
-// initQueue applies the queue defaults and creates the queue; the writer
-// goroutine starts at the first Enqueue.
+// initQueue creates the queue; the writer goroutine starts at the first
+// Enqueue.
 func (s *Session) initQueue() {
-	if s.opts.SlowTimeout <= 0 {
-		s.opts.SlowTimeout = DefaultSlowTimeout
-	}
-	if s.opts.SlowCloseCode == 0 || !s.opts.SlowCloseCode.ValidOnWire() {
-		s.opts.SlowCloseCode = frame.StatusTryAgainLater
-	}
 	if s.opts.SendQueueSize > 0 {
 		s.q = &sendQueue{ch: make(chan qItem, s.opts.SendQueueSize), slow: make(chan struct{})}
 	}
@@ -144,7 +138,7 @@ func (s *Session) offer(it qItem) error {
 		return ErrSlowConsumer
 	}
 	select {
-	case <-s.done:
+	case <-s.Done():
 		return s.endedErr()
 	default:
 	}
@@ -182,7 +176,7 @@ func (s *Session) onFull(it qItem, deadline time.Time) error {
 		return nil
 	case <-t.C:
 		return ErrQueueTimeout
-	case <-s.done:
+	case <-s.Done():
 		return s.endedErr()
 	}
 }
@@ -242,9 +236,10 @@ func (s *Session) joinWriter() {
 func (s *Session) writeLoop() {
 	q := s.q
 	defer q.wg.Done()
+	done := s.Done()
 	for {
 		select {
-		case <-s.done:
+		case <-done:
 			return
 		case <-q.slow:
 			// Best effort: the close frame gets out if the peer reads

@@ -160,11 +160,45 @@ type Options struct {
 
 var lastID atomic.Uint64
 
+// WithDefaults returns a copy of o (which may be nil) with the defaults
+// filled in: CloseTimeout, FragmentSize, PongTimeout, SlowTimeout and
+// SlowCloseCode. A server that opens many sessions with the same options
+// completes them once and passes the result to New for each.
+func (o *Options) WithDefaults() *Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.CloseTimeout <= 0 {
+		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.FragmentSize <= 0 {
+		c.FragmentSize = DefaultFragmentSize
+	}
+	if c.PingInterval > 0 && c.PongTimeout <= 0 {
+		c.PongTimeout = c.PingInterval
+	}
+	if c.SlowTimeout <= 0 {
+		c.SlowTimeout = DefaultSlowTimeout
+	}
+	if c.SlowCloseCode == 0 || !c.SlowCloseCode.ValidOnWire() {
+		c.SlowCloseCode = frame.StatusTryAgainLater
+	}
+	return &c
+}
+
+// complete reports whether WithDefaults would change nothing.
+func (o *Options) complete() bool {
+	return o.CloseTimeout > 0 && o.FragmentSize > 0 &&
+		(o.PingInterval <= 0 || o.PongTimeout > 0) &&
+		o.SlowTimeout > 0 && o.SlowCloseCode != 0 && o.SlowCloseCode.ValidOnWire()
+}
+
 // Session is a WebSocket connection at the message level. See the package
 // documentation for the concurrency contract.
 type Session struct {
 	c    *conn.Conn
-	opts Options
+	opts *Options // complete (WithDefaults), shared with other sessions
 	id   uint64
 
 	// Read side, guarded by readMu.
@@ -174,36 +208,27 @@ type Session struct {
 	msgType  MessageType
 	streamOn bool // a NextReader stream is open
 	utf8     utf8.Validator
-	partial  []byte // message bytes read before a cancelled read returned
-	readErr  error  // sticky: the session ended
+	partial  *pool.Buffer // message bytes read before a cancelled read returned, if any
+	readErr  error        // sticky: the session ended
 
 	// Write side: msgMu keeps whole messages together.
 	msgMu sync.Mutex
 
-	// Context cancellation, turned into deadlines: rwatch under readMu,
-	// wwatch under msgMu.
-	rwatch, wwatch deadlineWatch
+	// Context cancellation, turned into deadlines: rwatch set under
+	// readMu, wwatch under msgMu; made for the first context that can be
+	// cancelled (see readWatch).
+	rwatch, wwatch atomic.Pointer[deadlineWatch]
 
 	// Close handshake.
 	closeMu     sync.Mutex
-	closeSentAt atomic.Int64 // unix nanos
-	result      error        // *CloseError, set once
-	done        chan struct{}
+	closeSentAt atomic.Int64  // unix nanos
+	result      error         // *CloseError, set once
+	done        chan struct{} // made by Done when first asked, guarded by closeMu
 	closeOnce   sync.Once
 
-	// Heartbeat, run from a timer.
-	hbMu        sync.Mutex
-	hbTimer     conn.Timer
-	hbRunning   sync.WaitGroup
-	hbTick      time.Duration
-	pingSent    atomic.Int64 // unix nanos of the outstanding ping, 0 if none
-	pingData    atomic.Uint64
-	rtt         atomic.Int64
-	idleSince   int64 // unix nanos
-	lastTraffic uint64
+	hb *heartbeat // nil without PingInterval, PongTimeout or IdleTimeout
 
-	dataMu sync.Mutex
-	data   map[any]any
+	data map[any]any
 
 	q    *sendQueue            // nil without Options.SendQueueSize
 	comp *compression          // nil without permessage-deflate
@@ -224,26 +249,20 @@ type Session struct {
 	// Flags kept together, which every session carries, to save padding.
 	closeSent bool // guarded by closeMu
 	gone      bool // the session ended: no more managers, guarded by closeMu
-	hbStopped bool // guarded by hbMu
+	ended     bool // the session ended: Done is closed, guarded by closeMu
 }
 
 // New returns a Session over c, which must be open (conn.Connected). opts
-// may be nil.
+// may be nil. Options that are complete (see WithDefaults) are kept as
+// they are, and may be shared by many sessions, which saves every session
+// a copy; others are copied and completed. Either way, opts must not be
+// modified after New.
 func New(c *conn.Conn, opts *Options) *Session {
-	s := &Session{c: c, id: lastID.Add(1), done: make(chan struct{})}
-	s.rwatch.set, s.wwatch.set = c.SetReadDeadline, c.SetWriteDeadline
-	if opts != nil {
-		s.opts = *opts
+	s := &Session{c: c, id: lastID.Add(1)}
+	if opts == nil || !opts.complete() {
+		opts = opts.WithDefaults()
 	}
-	if s.opts.CloseTimeout <= 0 {
-		s.opts.CloseTimeout = DefaultCloseTimeout
-	}
-	if s.opts.FragmentSize <= 0 {
-		s.opts.FragmentSize = DefaultFragmentSize
-	}
-	if s.opts.PingInterval > 0 && s.opts.PongTimeout <= 0 {
-		s.opts.PongTimeout = s.opts.PingInterval
-	}
+	s.opts = opts
 	if c := s.opts.Compression; c != nil {
 		s.comp = newCompression(c)
 		s.comp.src.s = s
@@ -266,44 +285,61 @@ func (s *Session) State() conn.State { return s.c.State() }
 func (s *Session) Subprotocol() string { return s.opts.Subprotocol }
 
 // RTT returns the round-trip time measured by the last ping answered, or 0.
-func (s *Session) RTT() time.Duration { return time.Duration(s.rtt.Load()) }
+func (s *Session) RTT() time.Duration {
+	if s.hb == nil {
+		return 0
+	}
+	return time.Duration(s.hb.rtt.Load())
+}
 
 // Done returns a channel closed when the session has ended.
-func (s *Session) Done() <-chan struct{} { return s.done }
+func (s *Session) Done() <-chan struct{} {
+	// Made on demand: most sessions are never asked, and a channel
+	// costs every idle connection 96 bytes.
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.done == nil {
+		s.done = make(chan struct{})
+		if s.ended {
+			close(s.done)
+		}
+	}
+	return s.done
+}
 
 // Err returns how the session ended (a *CloseError), or nil while it runs.
 func (s *Session) Err() error {
-	select {
-	case <-s.done:
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.ended {
 		return s.result
-	default:
-		return nil
 	}
+	return nil
 }
 
 // Set stores value under key in the session's user data.
 func (s *Session) Set(key, value any) {
-	s.dataMu.Lock()
+	s.closeMu.Lock()
 	if s.data == nil {
 		s.data = make(map[any]any)
 	}
 	s.data[key] = value
-	s.dataMu.Unlock()
+	s.closeMu.Unlock()
 }
 
 // Get returns the value stored under key.
 func (s *Session) Get(key any) (any, bool) {
-	s.dataMu.Lock()
+	s.closeMu.Lock()
 	v, ok := s.data[key]
-	s.dataMu.Unlock()
+	s.closeMu.Unlock()
 	return v, ok
 }
 
 // Delete removes key from the session's user data.
 func (s *Session) Delete(key any) {
-	s.dataMu.Lock()
+	s.closeMu.Lock()
 	delete(s.data, key)
-	s.dataMu.Unlock()
+	s.closeMu.Unlock()
 }
 
 // ---------------------------------------------------------------------------
@@ -331,10 +367,13 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 	if err := ctx.Err(); err != nil {
 		return 0, dst, err
 	}
-	s.rwatch.watch(ctx)
+	s.readWatch(ctx)
 	base := len(dst)
-	dst = append(dst, s.partial...)
-	s.partial = s.partial[:0]
+	if s.partial != nil {
+		dst = append(dst, s.partial.B...)
+		pool.PutBuffer(s.partial)
+		s.partial = nil
+	}
 	typ, dst, err := s.readMessage(ctx, dst, base)
 	if err != nil {
 		return 0, s.stash(dst, base), err
@@ -397,7 +436,8 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (Messag
 // for the next read to continue with, unless the session ended.
 func (s *Session) stash(dst []byte, base int) []byte {
 	if s.readErr == nil && len(dst) > base {
-		s.partial = append(s.partial[:0], dst[base:]...)
+		s.partial = pool.GetBuffer(len(dst) - base)
+		s.partial.B = append(s.partial.B, dst[base:]...)
 	}
 	return dst[:base]
 }
@@ -786,7 +826,7 @@ func (s *Session) readIdle() bool {
 // betweenMessagesLocked reports whether the reader is between messages,
 // with nothing half read and the session alive. readMu is held.
 func (s *Session) betweenMessagesLocked() bool {
-	return s.readErr == nil && !s.inFrame && !s.streamOn && len(s.partial) == 0
+	return s.readErr == nil && !s.inFrame && !s.streamOn && s.partial == nil
 }
 
 // corkIfMore holds writes while more frames wait in the read buffer (see
@@ -814,7 +854,7 @@ func (s *Session) waitReadable(ctx context.Context) error {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	if s.betweenMessagesLocked() && ctx.Err() == nil {
-		s.rwatch.watch(ctx)
+		s.readWatch(ctx)
 		return s.c.WaitReadable()
 	}
 	return nil
@@ -830,7 +870,7 @@ func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error
 	if s.readErr != nil {
 		return 0, nil, s.readErr
 	}
-	if s.streamOn || s.inFrame || len(s.partial) > 0 {
+	if s.streamOn || s.inFrame || s.partial != nil {
 		return 0, nil, errors.New("websocket: NextReader while a message is being read")
 	}
 	if s.c.Evented() {
@@ -839,7 +879,7 @@ func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	s.rwatch.watch(ctx)
+	s.readWatch(ctx)
 	err := s.nextDataFrame()
 	if err != nil {
 		return 0, nil, s.readError(ctx, err)
@@ -868,7 +908,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if s.readErr != nil {
 		return 0, s.readErr
 	}
-	s.rwatch.watch(r.ctx)
+	s.readWatch(r.ctx)
 	if s.comp != nil && s.comp.inMsg {
 		return s.readStream(r, p)
 	}
@@ -914,7 +954,7 @@ func (s *Session) WriteMessage(ctx context.Context, typ MessageType, data []byte
 	}
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
-	s.wwatch.watch(ctx)
+	s.writeWatch(ctx)
 	return s.writeError(ctx, s.writeFrames(frame.Opcode(typ), data))
 }
 
@@ -1044,7 +1084,7 @@ func (w *messageWriter) flush(fin bool) error {
 			return nil // nothing to send yet
 		}
 	}
-	w.s.wwatch.watch(w.ctx)
+	w.s.writeWatch(w.ctx)
 	err := w.s.c.WriteFrame(w.op, fin, w.rsv, payload)
 	w.op, w.rsv = frame.OpContinuation, 0
 	w.buf = w.buf[:0]
@@ -1118,7 +1158,7 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		// The active reader will run the handshake; bound its wait.
 		s.c.SetReadDeadline(deadline)
 		select {
-		case <-s.done:
+		case <-s.Done():
 		case <-time.After(time.Until(deadline)):
 		}
 	}
@@ -1152,7 +1192,7 @@ func (s *Session) CloseNow() error {
 // keeps a second caller from giving up just before the first finishes.
 func (s *Session) waitDone() {
 	select {
-	case <-s.done:
+	case <-s.Done():
 	case <-time.After(s.opts.CloseTimeout + time.Second):
 	}
 }
@@ -1189,10 +1229,19 @@ func (s *Session) endFrom(cause error, abort, fromTimer bool) {
 			s.c.Close()
 		}
 		s.stopHeartbeat()
-		s.rwatch.close()
-		s.wwatch.close()
+		if w := s.rwatch.Load(); w != nil {
+			w.close()
+		}
+		if w := s.wwatch.Load(); w != nil {
+			w.close()
+		}
 		s.leaveManagers() // before Done: a closed Done means unregistered
-		close(s.done)
+		s.closeMu.Lock()
+		s.ended = true
+		if s.done != nil {
+			close(s.done)
+		}
+		s.closeMu.Unlock()
 		if f := s.opts.OnClose; f != nil {
 			f(s, s.result)
 		}
@@ -1200,13 +1249,55 @@ func (s *Session) endFrom(cause error, abort, fromTimer bool) {
 	// Join a heartbeat tick in progress outside closeOnce: the tick may
 	// itself be waiting in closeOnce.Do to end the session, and must not
 	// wait for its own exit.
-	if !fromTimer {
-		s.hbRunning.Wait()
+	if !fromTimer && s.hb != nil {
+		s.hb.running.Wait()
 	}
+}
+
+// readWatch makes ctx the context whose cancellation interrupts reads
+// (deadlineWatch); readMu is held.
+func (s *Session) readWatch(ctx context.Context) {
+	w := s.rwatch.Load()
+	if w == nil {
+		if ctx.Done() == nil {
+			return // nothing to watch, and no watch to clear
+		}
+		w = &deadlineWatch{set: s.c.SetReadDeadline}
+		s.rwatch.Store(w)
+	}
+	w.watch(ctx)
+}
+
+// writeWatch is readWatch for writes; msgMu is held.
+func (s *Session) writeWatch(ctx context.Context) {
+	w := s.wwatch.Load()
+	if w == nil {
+		if ctx.Done() == nil {
+			return
+		}
+		w = &deadlineWatch{set: s.c.SetWriteDeadline}
+		s.wwatch.Store(w)
+	}
+	w.watch(ctx)
 }
 
 // ---------------------------------------------------------------------------
 // Heartbeat and idle timeout
+
+// heartbeat is the state of a session's ping and idle timer, which only
+// sessions with PingInterval, PongTimeout or IdleTimeout carry.
+type heartbeat struct {
+	mu          sync.Mutex
+	timer       conn.Timer
+	running     sync.WaitGroup
+	tick        time.Duration
+	pingSent    atomic.Int64 // unix nanos of the outstanding ping, 0 if none
+	pingData    atomic.Uint64
+	rtt         atomic.Int64
+	idleSince   int64 // unix nanos
+	lastTraffic uint64
+	stopped     bool // guarded by mu
+}
 
 func (s *Session) startHeartbeat() {
 	tick := time.Duration(0)
@@ -1218,35 +1309,39 @@ func (s *Session) startHeartbeat() {
 	if tick == 0 {
 		return
 	}
-	s.hbTick = max(tick/2, 5*time.Millisecond)
-	s.idleSince = time.Now().UnixNano()
-	s.pingData.Store(uint64(s.idleSince))
-	s.hbMu.Lock()
-	s.hbTimer = s.c.AfterFunc(s.hbTick, s.heartbeat)
-	s.hbMu.Unlock()
+	s.hb = &heartbeat{}
+	s.hb.tick = max(tick/2, 5*time.Millisecond)
+	s.hb.idleSince = time.Now().UnixNano()
+	s.hb.pingData.Store(uint64(s.hb.idleSince))
+	s.hb.mu.Lock()
+	s.hb.timer = s.c.AfterFunc(s.hb.tick, s.heartbeat)
+	s.hb.mu.Unlock()
 }
 
 // stopHeartbeat stops the timer; no tick starts after it returns.
 func (s *Session) stopHeartbeat() {
-	s.hbMu.Lock()
-	s.hbStopped = true
-	if s.hbTimer != nil {
-		s.hbTimer.Stop()
+	if s.hb == nil {
+		return
 	}
-	s.hbMu.Unlock()
+	s.hb.mu.Lock()
+	s.hb.stopped = true
+	if s.hb.timer != nil {
+		s.hb.timer.Stop()
+	}
+	s.hb.mu.Unlock()
 }
 
 // heartbeat runs on the timer: it sends pings, notices missing pongs and
 // idleness, and ends the session through the same paths as the reader.
 func (s *Session) heartbeat() {
-	s.hbMu.Lock()
-	if s.hbStopped {
-		s.hbMu.Unlock()
+	s.hb.mu.Lock()
+	if s.hb.stopped {
+		s.hb.mu.Unlock()
 		return
 	}
-	s.hbRunning.Add(1)
-	s.hbMu.Unlock()
-	defer s.hbRunning.Done()
+	s.hb.running.Add(1)
+	s.hb.mu.Unlock()
+	defer s.hb.running.Done()
 
 	// The timer only signals: it sends frames and, when a deadline has
 	// passed, aborts the connection, which ends any blocked reader. It
@@ -1257,15 +1352,15 @@ func (s *Session) heartbeat() {
 			s.endFrom(errCloseTimeout, true, true)
 			return
 		}
-	} else if sent := s.pingSent.Load(); sent != 0 && now.Sub(time.Unix(0, sent)) > s.opts.PongTimeout {
+	} else if sent := s.hb.pingSent.Load(); sent != 0 && now.Sub(time.Unix(0, sent)) > s.opts.PongTimeout {
 		s.endFrom(ErrPongTimeout, true, true)
 		return
 	} else if d := s.opts.IdleTimeout; d > 0 {
 		st := s.c.Stats()
-		if traffic := st.BytesIn + st.BytesOut; traffic != s.lastTraffic {
-			s.lastTraffic = traffic
-			s.idleSince = now.UnixNano()
-		} else if now.Sub(time.Unix(0, s.idleSince)) >= d {
+		if traffic := st.BytesIn + st.BytesOut; traffic != s.hb.lastTraffic {
+			s.hb.lastTraffic = traffic
+			s.hb.idleSince = now.UnixNano()
+		} else if now.Sub(time.Unix(0, s.hb.idleSince)) >= d {
 			s.setResult(&CloseError{Code: frame.StatusNormalClosure, Reason: "idle timeout", Err: ErrIdleTimeout})
 			if _, err := s.sendClose(frame.StatusNormalClosure, "idle timeout"); err != nil {
 				s.endFrom(err, true, true)
@@ -1276,32 +1371,35 @@ func (s *Session) heartbeat() {
 			s.c.SetReadDeadline(now.Add(s.opts.CloseTimeout))
 		}
 	}
-	if s.opts.PingInterval > 0 && s.pingSent.Load() == 0 && s.closeSentAt.Load() == 0 {
-		if last := time.Unix(0, int64(s.pingData.Load())); now.Sub(last) >= s.opts.PingInterval {
+	if s.opts.PingInterval > 0 && s.hb.pingSent.Load() == 0 && s.closeSentAt.Load() == 0 {
+		if last := time.Unix(0, int64(s.hb.pingData.Load())); now.Sub(last) >= s.opts.PingInterval {
 			var p [8]byte
 			stamp := now.UnixNano()
 			binary.BigEndian.PutUint64(p[:], uint64(stamp))
-			s.pingData.Store(uint64(stamp))
-			s.pingSent.Store(stamp)
+			s.hb.pingData.Store(uint64(stamp))
+			s.hb.pingSent.Store(stamp)
 			if err := s.c.WriteFrame(frame.OpPing, true, 0, p[:]); err != nil {
 				s.endFrom(err, true, true)
 				return
 			}
 		}
 	}
-	s.hbMu.Lock()
-	if !s.hbStopped {
-		s.hbTimer.Reset(s.hbTick)
+	s.hb.mu.Lock()
+	if !s.hb.stopped {
+		s.hb.timer.Reset(s.hb.tick)
 	}
-	s.hbMu.Unlock()
+	s.hb.mu.Unlock()
 }
 
 // gotPong clears the outstanding ping if p answers it, and measures the RTT.
 func (s *Session) gotPong(p []byte) {
-	sent := s.pingSent.Load()
+	if s.hb == nil {
+		return // no ping of ours to answer
+	}
+	sent := s.hb.pingSent.Load()
 	if sent == 0 || len(p) != 8 || int64(binary.BigEndian.Uint64(p)) != sent {
 		return // unsolicited, or an answer to someone else's ping
 	}
-	s.rtt.Store(int64(time.Since(time.Unix(0, sent))))
-	s.pingSent.Store(0)
+	s.hb.rtt.Store(int64(time.Since(time.Unix(0, sent))))
+	s.hb.pingSent.Store(0)
 }
