@@ -6,6 +6,7 @@
 //	cd bench && go run ./cmd/driver                        # everything, 3 rounds of 5 s
 //	go run ./cmd/driver -rounds 1 -duration 2s              # a quick smoke
 //	go run ./cmd/driver -scenarios echo-16B,latency -contestants rfc6455,gws,tcp -out table.md
+//	go run ./cmd/driver -scenarios idle,busy-10k -idle-conns 15000 -contestants rfc6455,rfc6455-el,nbio
 //
 // Every run starts a fresh server under "taskset -c 0" and the load under
 // "taskset -c 1", both with GOMAXPROCS=1, on loopback: one core per side.
@@ -18,8 +19,15 @@
 // the runs where that exceeded 5%. On a shared machine, -quiet-wait waits for
 // idle CPUs before each run and -retries reruns the disturbed ones.
 //
+// This library's echo server runs twice: as rfc6455, in the Server's
+// default goroutine-per-connection I/O mode ("-io goroutine"), and as
+// rfc6455-el, the same binary in its event-loop mode ("-io eventloop").
+// The ratio columns ours/best peer and ours/tcp are rfc6455's; when
+// rfc6455-el runs too, el/best peer and el/goroutine are added.
+//
 // Scenarios (see the README for what each one measures): echo-16B,
-// echo-1KiB, echo-64KiB, echo-1MiB and latency count round trips per
+// echo-1KiB, echo-64KiB, echo-1MiB, latency and busy-10k (10,000
+// connections, one 1 KiB message in flight on each) count round trips per
 // second; idle measures the server's resident memory per idle upgraded
 // connection (VmRSS from /proc/PID/status before and after -idle-conns
 // connections); handshake measures the server's CPU time per handshake
@@ -49,13 +57,38 @@ import (
 	"time"
 )
 
-// ours is the contestant built from the parent module.
+// ours is the contestant built from the parent module, run in the
+// Server's default I/O mode (a goroutine per connection).
 const ours = "rfc6455"
+
+// oursEL is the same binary as ours, run with the Server's event-loop
+// (epoll) I/O mode.
+const oursEL = "rfc6455-el"
 
 // tcp is the plain TCP echo baseline.
 const tcp = "tcp"
 
-var allContestants = []string{ours, "gorilla", "gobwas", "coder", "gws", "nbio", tcp}
+var allContestants = []string{ours, oursEL, "gorilla", "gobwas", "coder", "gws", "nbio", tcp}
+
+// isOurs reports whether c is one of this library's contestants, which share
+// one binary built from the parent module.
+func isOurs(c string) bool { return c == ours || c == oursEL }
+
+// ioMode is the value of the echo server's -io flag for one of ours.
+func ioMode(c string) string {
+	if c == oursEL {
+		return "eventloop"
+	}
+	return "goroutine"
+}
+
+// binName is the file name of c's echo server in the build directory.
+func binName(c string) string {
+	if isOurs(c) {
+		return "echo-" + ours
+	}
+	return "echo-" + c
+}
 
 type scenario struct {
 	name     string
@@ -64,6 +97,27 @@ type scenario struct {
 	inflight int
 	size     int
 	what     string // for the table
+	// rtt, when set, asks for a table of the round-trip time percentiles
+	// of this scenario; it says what the scenario sends.
+	rtt string
+	// syncWrite runs the load generator with -sync-write: one goroutine
+	// per connection instead of two, which with many connections and one
+	// small message in flight on each saves it a goroutine hand-off per
+	// message, so that it is less often the limit.
+	syncWrite bool
+}
+
+// manyConns is the connection count from which ours needs its connection
+// limit lifted (the Server's default MaxConnections is 10,000, and the
+// driver's port probe may still hold a slot).
+const manyConns = 1000
+
+// conns is how many connections a run of sc holds at once.
+func (cfg *config) conns(sc scenario) int {
+	if sc.mode == "idle" {
+		return cfg.idleConns
+	}
+	return sc.conns
 }
 
 var scenarios = []scenario{
@@ -71,7 +125,10 @@ var scenarios = []scenario{
 	{name: "echo-1KiB", mode: "echo", conns: 64, inflight: 4, size: 1 << 10, what: "1 KiB, 64 x 4"},
 	{name: "echo-64KiB", mode: "echo", conns: 8, inflight: 2, size: 64 << 10, what: "64 KiB, 8 x 2"},
 	{name: "echo-1MiB", mode: "echo", conns: 2, inflight: 1, size: 1 << 20, what: "1 MiB, 2 x 1"},
-	{name: "latency", mode: "echo", conns: 1, inflight: 1, size: 16, what: "16 B, 1 x 1"},
+	{name: "latency", mode: "echo", conns: 1, inflight: 1, size: 16, what: "16 B, 1 x 1",
+		rtt: "16 B, one connection, one message in flight"},
+	{name: "busy-10k", mode: "echo", conns: 10000, inflight: 1, size: 1 << 10, what: "1 KiB, 10,000 conns x 1",
+		rtt: "1 KiB, 10,000 connections, one message in flight on each", syncWrite: true},
 	{name: "idle", mode: "idle", what: "idle upgraded connections"},
 	{name: "handshake", mode: "handshake", conns: 4, what: "dial, upgrade, 16 B echo, close"},
 }
@@ -95,6 +152,7 @@ type result struct {
 	p50, p99  float64 // µs, echo modes
 	serverCPU float64 // cores the server used during the run
 	loadCPU   float64 // cores the load generator used while measuring
+	dial      float64 // seconds the load generator took to dial and upgrade its connections (echo modes)
 	// foreign is the share of the benchmark's CPUs (0 and 1 when pinned)
 	// that other processes, or the hypervisor (steal time), took during
 	// the run: the sign of a busy machine, whose numbers are worthless.
@@ -120,6 +178,7 @@ type config struct {
 	pinned bool
 	clkTck float64
 	logDir string
+	ioFlag bool // ours's echo server has the -io flag
 }
 
 func main() {
@@ -129,7 +188,7 @@ func main() {
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds per scenario (the table shows medians)")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured time of each echo run")
 	flag.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "unmeasured time before each echo run")
-	flag.IntVar(&cfg.idleConns, "idle-conns", 10000, "connections of the idle scenario")
+	flag.IntVar(&cfg.idleConns, "idle-conns", 10000, "connections of the idle scenario (issue 7 measures 15000)")
 	flag.IntVar(&cfg.handshakes, "handshakes", 20000, "handshakes of the handshake scenario")
 	flag.DurationVar(&cfg.settle, "settle", time.Second, "idle scenario: wait after the connections are up before reading RSS")
 	flag.DurationVar(&cfg.quietWait, "quiet-wait", 0, "before each run, wait up to this long for the benchmark's CPUs to be idle (for shared machines; 0: do not wait)")
@@ -154,8 +213,8 @@ func main() {
 		}
 		cfg.contestants = append(cfg.contestants, c)
 	}
-	if len(cfg.contestants) == 0 || cfg.rounds < 1 {
-		log.Fatal("need at least one contestant and one round")
+	if len(cfg.contestants) == 0 || cfg.rounds < 1 || cfg.idleConns < 1 {
+		log.Fatal("need at least one contestant, one round and one idle connection")
 	}
 
 	// On SIGINT or SIGTERM, stop the current run (its processes are
@@ -199,7 +258,7 @@ func pickScenarios(list string) ([]scenario, error) {
 }
 
 func run(ctx context.Context, cfg *config) error {
-	if err := raiseFileLimit(); err != nil {
+	if err := raiseFileLimit(cfg); err != nil {
 		log.Printf("warning: %v", err)
 	}
 	benchDir, err := moduleDir()
@@ -231,6 +290,13 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	if err := build(ctx, cfg, benchDir); err != nil {
 		return err
+	}
+	if slices.ContainsFunc(cfg.contestants, isOurs) {
+		cfg.ioFlag = hasFlag(ctx, filepath.Join(cfg.bin, binName(ours)), "io")
+		if !cfg.ioFlag {
+			log.Printf("warning: ours (%s) has no -io flag: %s runs in its only mode, and every %s run fails",
+				filepath.Join(cfg.oursDir, "autobahn/cmd/echoserver"), ours, oursEL)
+		}
 	}
 
 	header := describeMachine(cfg)
@@ -299,11 +365,16 @@ func moduleDir() (string, error) {
 func build(ctx context.Context, cfg *config, benchDir string) error {
 	type job struct{ dir, pkg, out string }
 	jobs := []job{{benchDir, "./cmd/load", "load"}}
+	built := map[string]bool{}
 	for _, c := range cfg.contestants {
-		if c == ours {
-			jobs = append(jobs, job{cfg.oursDir, "./autobahn/cmd/echoserver", "echo-" + c})
+		if built[binName(c)] {
+			continue // rfc6455 and rfc6455-el share one binary
+		}
+		built[binName(c)] = true
+		if isOurs(c) {
+			jobs = append(jobs, job{cfg.oursDir, "./autobahn/cmd/echoserver", binName(c)})
 		} else {
-			jobs = append(jobs, job{benchDir, "./cmd/echo-" + c, "echo-" + c})
+			jobs = append(jobs, job{benchDir, "./cmd/echo-" + c, binName(c)})
 		}
 	}
 	for _, j := range jobs {
@@ -314,6 +385,18 @@ func build(ctx context.Context, cfg *config, benchDir string) error {
 		}
 	}
 	return nil
+}
+
+// hasFlag reports whether the program at path defines -name, from the usage
+// text that -h prints (the flag package's "  -name" lines).
+func hasFlag(ctx context.Context, path, name string) bool {
+	out, _ := exec.CommandContext(ctx, path, "-h").CombinedOutput() // -h exits with status 0 or 2
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == "-"+name {
+			return true
+		}
+	}
+	return false
 }
 
 // command returns cmd pinned to cpu (when taskset exists) with
@@ -336,12 +419,9 @@ func runOne(ctx context.Context, cfg *config, sc scenario, contestant string) (r
 	if err != nil {
 		return result{err: err}
 	}
-	args := []string{"-addr", addr}
-	if contestant == ours && sc.mode == "idle" {
-		// The Server's default MaxConnections is 10,000, exactly the idle
-		// scenario's count: lift it so that a larger -idle-conns works
-		// and the port probe cannot take a slot.
-		args = append(args, "-max-conns", "-1")
+	args, err := serverArgs(cfg, sc, contestant, addr)
+	if err != nil {
+		return result{err: err}
 	}
 	logPath := filepath.Join(cfg.logDir, sc.name+"-"+contestant+".log")
 	logFile, err := os.Create(logPath)
@@ -349,7 +429,7 @@ func runOne(ctx context.Context, cfg *config, sc scenario, contestant string) (r
 		return result{err: err}
 	}
 	defer logFile.Close()
-	srv := command(ctx, cfg, "0", filepath.Join(cfg.bin, "echo-"+contestant), args...)
+	srv := command(ctx, cfg, "0", filepath.Join(cfg.bin, binName(contestant)), args...)
 	srv.Stdout, srv.Stderr = logFile, logFile
 	if err := srv.Start(); err != nil {
 		return result{err: fmt.Errorf("start server: %w", err)}
@@ -380,6 +460,9 @@ func runOne(ctx context.Context, cfg *config, sc scenario, contestant string) (r
 			"-duration", cfg.duration.String(), "-warmup", cfg.warmup.String())
 		if contestant == tcp {
 			loadArgs = append(loadArgs, "-tcp")
+		}
+		if sc.syncWrite {
+			loadArgs = append(loadArgs, "-sync-write")
 		}
 	case "idle":
 		loadArgs = append(loadArgs, "-conns", strconv.Itoa(cfg.idleConns))
@@ -470,6 +553,7 @@ func runOne(ctx context.Context, cfg *config, sc scenario, contestant string) (r
 			return fail(err)
 		}
 		res.value, res.p50, res.p99, res.loadCPU = num(m, "rate"), num(m, "p50_us"), num(m, "p99_us"), num(m, "load_cpu")
+		res.dial = num(m, "dial_seconds")
 	case "idle":
 		if _, err := next(); err != nil { // ready
 			return fail(err)
@@ -515,6 +599,28 @@ func runOne(ctx context.Context, cfg *config, sc scenario, contestant string) (r
 		res.foreign = max(0, (busySeconds(cfg)-busy0)-ours) / (float64(benchCPUs(cfg)) * wall)
 	}
 	return res
+}
+
+// serverArgs is the command line of contestant's echo server for a run of
+// sc listening on addr.
+func serverArgs(cfg *config, sc scenario, contestant, addr string) ([]string, error) {
+	args := []string{"-addr", addr}
+	if !isOurs(contestant) {
+		return args, nil
+	}
+	switch {
+	case cfg.ioFlag:
+		args = append(args, "-io", ioMode(contestant))
+	case contestant == oursEL:
+		return nil, errors.New("ours has no -io flag: its event-loop mode cannot be selected")
+	}
+	if cfg.conns(sc) >= manyConns {
+		// The Server's default MaxConnections is 10,000, exactly the
+		// idle and busy-10k scenarios' count: lift it so that a larger
+		// -idle-conns works and the port probe cannot take a slot.
+		args = append(args, "-max-conns", "-1")
+	}
+	return args, nil
 }
 
 func num(m map[string]any, key string) float64 {
@@ -671,7 +777,13 @@ func clockTicks() float64 {
 	return 100 // USER_HZ on every Linux architecture Go supports
 }
 
-func raiseFileLimit() error {
+// raiseFileLimit lifts the soft limit on open files to the hard limit, which
+// the servers and the load generator inherit, and reports when the hard
+// limit is too low for the connection counts asked for. The driver itself
+// holds only a few files; every Go program (the servers, the load
+// generator) also raises its own soft limit at start (package syscall,
+// since Go 1.19), and the load generator checks the limit again.
+func raiseFileLimit(cfg *config) error {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return err
@@ -680,8 +792,17 @@ func raiseFileLimit() error {
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return err
 	}
-	if lim.Max < 10100 {
-		return fmt.Errorf("open file hard limit is %d: the idle scenario needs more", lim.Max)
+	need, which := 0, ""
+	for _, sc := range cfg.scenarios {
+		if n := cfg.conns(sc); n > need {
+			need, which = n, sc.name
+		}
+	}
+	// Beyond its sockets, a server has its listener, standard streams and
+	// the runtime's epoll descriptors.
+	if lim.Max < uint64(need)+100 {
+		return fmt.Errorf("open file hard limit is %d: the %s scenario holds %d connections per process and needs about %d",
+			lim.Max, which, need, need+100)
 	}
 	return nil
 }
@@ -693,7 +814,10 @@ func logRun(sc scenario, c string, round int, r result) {
 	}
 	extra := ""
 	if sc.mode == "echo" {
-		extra = fmt.Sprintf(", load cpu %.2f, p50 %.0f µs, p99 %.0f µs", r.loadCPU, r.p50, r.p99)
+		extra = fmt.Sprintf(", load cpu %.2f, p50 %s, p99 %s", r.loadCPU, micros(r.p50), micros(r.p99))
+		if sc.conns >= manyConns {
+			extra += fmt.Sprintf(", %d connections up in %.1f s", sc.conns, r.dial)
+		}
 	}
 	log.Printf("%s round %d %s: %s %s (server cpu %.2f%s; other processes %.0f%%)",
 		sc.name, round+1, c, format(sc, r.value), sc.unit(), r.serverCPU, extra, 100*r.foreign)

@@ -8,13 +8,19 @@ import (
 )
 
 // render prints the Markdown tables: medians per scenario and contestant
-// with the ratios ours/best peer and ours/tcp, the latency percentiles, and
-// every failed run.
+// with the ratios ours/best peer and ours/tcp (and, when the event-loop mode
+// ran, el/best peer and el/goroutine), the round-trip percentiles of the
+// scenarios that have them, and every failed run.
 func render(cfg *config, results map[string]map[string][]result) string {
 	var b strings.Builder
 	cols := cfg.contestants
-	fmt.Fprintf(&b, "| scenario | unit | %s | ours/best peer | ours/tcp |\n", strings.Join(cols, " | "))
-	fmt.Fprintf(&b, "|---|---|%s---:|---:|\n", strings.Repeat("---:|", len(cols)))
+	withEL := slices.Contains(cols, oursEL)
+	ratioCols := []string{"ours/best peer", "ours/tcp"}
+	if withEL {
+		ratioCols = append(ratioCols, "el/best peer", "el/goroutine")
+	}
+	fmt.Fprintf(&b, "| scenario | unit | %s | %s |\n", strings.Join(cols, " | "), strings.Join(ratioCols, " | "))
+	fmt.Fprintf(&b, "|---|---|%s\n", strings.Repeat("---:|", len(cols)+len(ratioCols)))
 	var failures []string
 	for _, sc := range cfg.scenarios {
 		medians := map[string]float64{}
@@ -42,33 +48,27 @@ func render(cfg *config, results map[string]map[string][]result) string {
 			medians[c] = median(vals)
 			fmt.Fprintf(&b, " %s |", format(sc, medians[c]))
 		}
-		fmt.Fprintf(&b, " %s | %s |\n", ratioBest(sc, medians), ratio(medians, ours, tcp))
+		fmt.Fprintf(&b, " %s | %s |", ratioBest(sc, medians, ours), ratio(medians, ours, tcp))
+		if withEL {
+			fmt.Fprintf(&b, " %s | %s |", ratioBest(sc, medians, oursEL), ratio(medians, oursEL, ours))
+		}
+		b.WriteString("\n")
 	}
 
-	if i := slices.IndexFunc(cfg.scenarios, func(s scenario) bool { return s.name == "latency" }); i >= 0 {
-		fmt.Fprintf(&b, "\nRound-trip time of the latency scenario (16 B, one connection, one message in flight), medians of the rounds:\n\n")
-		fmt.Fprintf(&b, "| contestant | round trips/s | p50 | p99 |\n|---|---:|---:|---:|\n")
-		for _, c := range cols {
-			runs, ok := results["latency"][c]
-			if !ok {
-				continue
-			}
-			var rate, p50, p99 []float64
-			for _, r := range runs {
-				if r.err == nil {
-					rate, p50, p99 = append(rate, r.value), append(p50, r.p50), append(p99, r.p99)
-				}
-			}
-			if len(rate) < len(runs) || len(rate) == 0 {
-				fmt.Fprintf(&b, "| %s | FAIL | | |\n", c)
-				continue
-			}
-			fmt.Fprintf(&b, "| %s | %s | %.1f µs | %.1f µs |\n", c, si(median(rate)), median(p50), median(p99))
+	for _, sc := range cfg.scenarios {
+		if sc.rtt != "" {
+			rttTable(&b, cols, sc, results[sc.name])
 		}
 	}
 
-	fmt.Fprintf(&b, "\nCells are medians of %d round(s). ours/best peer divides ours by the best peer library "+
-		"(named); above 1 is better for round trips, below 1 for memory and CPU. ours/tcp compares with the plain TCP echo.\n", cfg.rounds)
+	fmt.Fprintf(&b, "\nCells are medians of %d round(s). ours is %s (the Server's goroutine-per-connection I/O mode); "+
+		"ours/best peer divides it by the best peer library (named); above 1 is better for round trips, below 1 for "+
+		"memory and CPU. ours/tcp compares with the plain TCP echo.", cfg.rounds, ours)
+	if withEL {
+		fmt.Fprintf(&b, " el is %s, the same server in the event-loop I/O mode: el/best peer divides it by the best "+
+			"peer library, el/goroutine by %s.", oursEL, ours)
+	}
+	b.WriteString("\n")
 	if satur := saturated(cfg, results); satur != "" {
 		b.WriteString(satur)
 	}
@@ -79,6 +79,49 @@ func render(cfg *config, results map[string]map[string][]result) string {
 		b.WriteString("\nFailed runs:\n\n" + strings.Join(failures, "\n") + "\n")
 	}
 	return b.String()
+}
+
+// rttTable prints the round-trip rate and time percentiles of one scenario,
+// medians of the rounds, and when both of ours ran, the event-loop mode
+// divided by the goroutine mode.
+func rttTable(b *strings.Builder, cols []string, sc scenario, results map[string][]result) {
+	fmt.Fprintf(b, "\nRound-trip time of the %s scenario (%s), medians of the rounds:\n\n", sc.name, sc.rtt)
+	fmt.Fprintf(b, "| contestant | round trips/s | p50 | p99 |\n|---|---:|---:|---:|\n")
+	type row struct{ rate, p50, p99 float64 }
+	rows := map[string]row{}
+	for _, c := range cols {
+		runs, ok := results[c]
+		if !ok {
+			continue
+		}
+		var rate, p50, p99 []float64
+		for _, r := range runs {
+			if r.err == nil {
+				rate, p50, p99 = append(rate, r.value), append(p50, r.p50), append(p99, r.p99)
+			}
+		}
+		if len(rate) < len(runs) || len(rate) == 0 {
+			fmt.Fprintf(b, "| %s | FAIL | | |\n", c)
+			continue
+		}
+		rows[c] = row{median(rate), median(p50), median(p99)}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", c, si(rows[c].rate), micros(rows[c].p50), micros(rows[c].p99))
+	}
+	el, ok1 := rows[oursEL]
+	g, ok2 := rows[ours]
+	if ok1 && ok2 && g.rate > 0 && g.p50 > 0 && g.p99 > 0 {
+		// Above 1 is better for the rate, below 1 for the times.
+		fmt.Fprintf(b, "| el/goroutine | %.2f | %.2f | %.2f |\n", el.rate/g.rate, el.p50/g.p50, el.p99/g.p99)
+	}
+}
+
+// micros prints a duration in microseconds, switching to ms from 10 ms on
+// (round trips through 10,000 busy connections take milliseconds).
+func micros(v float64) string {
+	if v >= 10e3 {
+		return fmt.Sprintf("%.1f ms", v/1e3)
+	}
+	return fmt.Sprintf("%.1f µs", v)
 }
 
 // saturated notes echo runs where the load generator, not the server, used
@@ -144,15 +187,16 @@ func median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// ratioBest divides ours by the best peer library (not the TCP baseline).
-func ratioBest(sc scenario, medians map[string]float64) string {
-	o, ok := medians[ours]
+// ratioBest divides who (one of ours) by the best peer library (neither of
+// ours nor the TCP baseline).
+func ratioBest(sc scenario, medians map[string]float64, who string) string {
+	o, ok := medians[who]
 	if !ok {
 		return "-"
 	}
 	best, bestName := math.NaN(), ""
 	for c, v := range medians {
-		if c == ours || c == tcp {
+		if isOurs(c) || c == tcp {
 			continue
 		}
 		if bestName == "" || (sc.lowerIsBetter() && v < best) || (!sc.lowerIsBetter() && v > best) ||

@@ -46,6 +46,15 @@ func main() {
 		Network: "tcp",
 		Addrs:   []string{*addr},
 		IOMod:   nbhttp.IOModNonBlocking, // the default, spelled out
+		// Give each message's buffer back to nbio's pool once OnMessage
+		// returns (WriteMessage has copied it into a frame by then). Off in
+		// a bare nbhttp.Config, but on in the engine nbio's Upgrader uses by
+		// default and in nbio's own benchmark servers for many connections
+		// (lesismal/go-websocket-benchmark, nbio_nonblocking): the setting
+		// its author measures with. Every buffer size stays at nbio's
+		// default (ReadBufferSize 64 KiB per poller goroutine, not per
+		// connection, in this mode).
+		ReleaseWebsocketPayload: true,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, err := upgrader.Upgrade(w, r, nil)
 			if err != nil {

@@ -3,6 +3,7 @@
 // one echo server and checks every byte it gets back.
 //
 //	load -addr 127.0.0.1:9001 -mode echo -conns 64 -inflight 16 -size 16 -duration 5s
+//	load -addr 127.0.0.1:9001 -mode echo -conns 10000 -inflight 1 -size 1024 -duration 5s
 //	load -addr 127.0.0.1:9001 -mode idle -conns 10000
 //	load -addr 127.0.0.1:9001 -mode handshake -conns 4 -n 20000
 //
@@ -13,11 +14,14 @@
 //     an echo comes back), for -warmup and then -duration. Messages are
 //     binary, in masked frames with random keys; every echo is checked byte
 //     for byte (type, flags, length, content, order; see parser). It reports
-//     round trips per second and the round-trip time percentiles.
-//   - idle: opens -conns connections, upgrades each and echoes one 16-byte
-//     message on it, prints {"ready":...} and holds them idle until its
-//     standard input closes (or -hold passes); then echoes one more message
-//     on every connection, to prove none was dropped, and prints the result.
+//     round trips per second and the round-trip time percentiles. The
+//     connections are dialed and upgraded -dial-parallel at a time before any
+//     message is sent; -warmup starts once every connection is up.
+//   - idle: opens -conns connections (-dial-parallel at a time), upgrades
+//     each and echoes one 16-byte message on it, prints {"ready":...} and
+//     holds them idle until its standard input closes (or -hold passes);
+//     then echoes one more message on every connection, to prove none was
+//     dropped, and prints the result.
 //     The caller measures the server's memory in between.
 //   - handshake: -conns workers repeat dial, upgrade, one 16-byte echo, close
 //     handshake (client sends 1000, expects the server's close frame and then
@@ -58,19 +62,21 @@ import (
 )
 
 type config struct {
-	addr     string
-	path     string
-	mode     string
-	conns    int
-	inflight int
-	size     int
-	duration time.Duration
-	warmup   time.Duration
-	n        int
-	hold     time.Duration
-	tcp      bool
-	timeout  time.Duration
-	profile  string
+	addr      string
+	path      string
+	mode      string
+	conns     int
+	inflight  int
+	size      int
+	duration  time.Duration
+	warmup    time.Duration
+	n         int
+	hold      time.Duration
+	dialPar   int
+	syncWrite bool
+	tcp       bool
+	timeout   time.Duration
+	profile   string
 }
 
 func main() {
@@ -85,6 +91,8 @@ func main() {
 	flag.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "echo mode: unmeasured time before -duration starts")
 	flag.IntVar(&cfg.n, "n", 20000, "handshake mode: handshakes to do (0: as many as -duration allows)")
 	flag.DurationVar(&cfg.hold, "hold", 0, "idle mode: how long to hold the connections (0: until standard input closes)")
+	flag.BoolVar(&cfg.syncWrite, "sync-write", false, "echo mode: each connection's reader sends the next message itself when an echo is checked, instead of handing credit to a writer goroutine (one goroutine per connection, no hand-off: cheaper with many connections); needs -inflight x (-size + 14) <= 64 KiB")
+	flag.IntVar(&cfg.dialPar, "dial-parallel", 64, "echo and idle modes: connections dialed and upgraded at a time (bounded, so the server's listen backlog never overflows)")
 	flag.BoolVar(&cfg.tcp, "tcp", false, "echo mode: the server is a raw TCP echo (no handshake, frames come back masked)")
 	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "dial and handshake timeout; also how long a connection may make no progress")
 	flag.StringVar(&cfg.profile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
@@ -92,14 +100,17 @@ func main() {
 	log.SetPrefix("load: ")
 	log.SetFlags(0)
 
-	if err := raiseFileLimit(); err != nil {
-		log.Printf("warning: %v", err)
-	}
 	if cfg.tcp && cfg.mode != "echo" {
 		log.Fatalf("-tcp works in echo mode only")
 	}
-	if cfg.conns < 1 || cfg.inflight < 1 || cfg.size < 0 {
-		log.Fatalf("need -conns >= 1, -inflight >= 1, -size >= 0")
+	if cfg.conns < 1 || cfg.inflight < 1 || cfg.size < 0 || cfg.dialPar < 1 {
+		log.Fatalf("need -conns >= 1, -inflight >= 1, -size >= 0, -dial-parallel >= 1")
+	}
+	if cfg.syncWrite && (cfg.mode != "echo" || cfg.inflight*(cfg.size+14) > syncWriteMax) {
+		log.Fatalf("-sync-write works in echo mode with at most %d bytes of frames in flight per connection", syncWriteMax)
+	}
+	if err := raiseFileLimit(cfg.conns + fdSlack); err != nil {
+		log.Fatal(err)
 	}
 	if cfg.profile != "" {
 		f, err := os.Create(cfg.profile)
@@ -136,17 +147,30 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// raiseFileLimit lifts the soft limit on open files to the hard limit: the
-// idle mode holds 10,000 sockets. (Go programs do this themselves since Go
-// 1.19; doing it explicitly documents the need and reports a low hard
-// limit.)
-func raiseFileLimit() error {
+// fdSlack is how many descriptors beyond its sockets the load generator may
+// need: standard streams, the runtime's epoll and pipe, a profile file.
+const fdSlack = 32
+
+// raiseFileLimit lifts the soft limit on open files to the hard limit, and
+// fails when even that is below need: the idle and busy scenarios hold 10,000
+// to 15,000 sockets. (Go programs raise the soft limit themselves since Go
+// 1.19; doing it explicitly documents the need and reports a low hard limit
+// up front instead of as an accept or dial error halfway through.)
+func raiseFileLimit(need int) error {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return err
 	}
-	lim.Cur = lim.Max
-	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			return err
+		}
+	}
+	if lim.Cur < uint64(need) { // RLIM_INFINITY is the largest uint64
+		return fmt.Errorf("open files limited to %d (ulimit -Hn), and %d connections need %d", lim.Cur, need-fdSlack, need)
+	}
+	return nil
 }
 
 // emit prints one result line.
@@ -193,7 +217,8 @@ func dial(cfg *config) (net.Conn, []byte, error) {
 // -inflight messages outstanding and a reader goroutine that checks the
 // echoes and hands credit back to the writer. Two goroutines, so that a
 // large message being written never stops the echo of an earlier one from
-// being read.
+// being read. With -sync-write, where little is ever in flight, the reader
+// writes too and there is no writer goroutine.
 type client struct {
 	id   int
 	cfg  *config
@@ -206,7 +231,7 @@ type client struct {
 	wake    chan struct{}
 	sent    []atomic.Int64 // send time of message seq at seq % inflight
 	done    atomic.Int64   // messages echoed and checked
-	hist    histogram      // round-trip times while measuring
+	hist    *lockedHist    // round-trip times while measuring, shared with other connections
 }
 
 var (
@@ -219,11 +244,17 @@ func now() int64 { return int64(time.Since(base)) }
 
 func runEcho(cfg *config) error {
 	pattern := newPattern(cfg.size)
+	hists := make([]lockedHist, min(cfg.conns, histShards))
 	clients := make([]*client, cfg.conns)
-	for i := range clients {
+	// Every connection is up before the first message leaves: dialing is
+	// neither warm-up nor measured time. Dial -dial-parallel at a time, so
+	// the server's accept queue (and SYN backlog) never overflows, which
+	// would cost a connection a 1 s SYN retransmission, or more.
+	dialStart := time.Now()
+	err := parallel(len(clients), cfg.dialPar, func(i int) error {
 		nc, rest, err := dial(cfg)
 		if err != nil {
-			return fmt.Errorf("connection %d: %w", i, err)
+			return err
 		}
 		c := &client{
 			id: i, cfg: cfg, nc: nc, rest: rest,
@@ -231,22 +262,36 @@ func runEcho(cfg *config) error {
 			seed: [2]uint64{randomUint64(), randomUint64()},
 			wake: make(chan struct{}, 1),
 			sent: make([]atomic.Int64, cfg.inflight),
+			hist: &hists[i%len(hists)],
 		}
 		c.credits.Store(int64(cfg.inflight))
 		clients[i] = c
+		return nil
+	})
+	if err != nil {
+		for _, c := range clients {
+			if c != nil {
+				c.nc.Close()
+			}
+		}
+		return err
 	}
+	dialSecs := time.Since(dialStart).Seconds()
 
 	var wg sync.WaitGroup
 	failed := make(chan error, 2*len(clients))
 	quit := make(chan struct{})
 	for _, c := range clients {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			if err := c.write(quit); err != nil && !stopping.Load() {
-				failed <- fmt.Errorf("connection %d: %w", c.id, err)
-			}
-		}()
+		if !cfg.syncWrite {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.write(quit); err != nil && !stopping.Load() {
+					failed <- fmt.Errorf("connection %d: %w", c.id, err)
+				}
+			}()
+		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			err := c.read() // it only ever returns with an error
@@ -323,8 +368,8 @@ func runEcho(cfg *config) error {
 	}
 
 	var h histogram
-	for _, c := range clients {
-		h.merge(&c.hist)
+	for i := range hists {
+		h.merge(&hists[i].h)
 	}
 	secs := t1.Sub(t0).Seconds()
 	emit(map[string]any{
@@ -342,19 +387,70 @@ func runEcho(cfg *config) error {
 		// The load generator's CPU use over the measured time, in cores: near
 		// 1 with GOMAXPROCS=1 means it, not the server, may be the limit.
 		"load_cpu": (cpu1 - cpu0).Seconds() / secs,
+		// How long dialing and upgrading every connection took, before
+		// the warm-up.
+		"dial_seconds": dialSecs,
 	})
+	return nil
+}
+
+// flushAt is how many bytes of frames the sender gathers at most before
+// it writes them.
+const flushAt = 64 << 10
+
+// sender writes a connection's messages: it owns the sequence numbers, the
+// mask key sequence and the write buffer. The writer goroutine uses it, or
+// with -sync-write the reader.
+type sender struct {
+	c   *client
+	rng *rand.Rand
+	buf []byte
+	seq uint64
+}
+
+func (c *client) newSender() *sender {
+	frameSize := c.cfg.size + 14
+	// At most -inflight frames are ever pending (credit is never more), and
+	// a write goes out once flushAt is reached: size the buffer to the
+	// smaller, so that 10,000 connections with one small message in
+	// flight do not hold 64 KiB each.
+	return &sender{
+		c:   c,
+		rng: rand.New(rand.NewPCG(c.seed[0], c.seed[1])),
+		buf: make([]byte, 0, min(c.cfg.inflight*frameSize, max(flushAt, frameSize)+frameSize)),
+	}
+}
+
+// send writes the next n messages, as few write calls as flushAt allows.
+func (s *sender) send(n int64) error {
+	c := s.c
+	k := uint64(c.cfg.inflight)
+	t := now()
+	for ; n > 0; n-- {
+		c.sent[s.seq%k].Store(t)
+		s.buf = c.msg.appendFrame(s.buf, s.seq, uint32(s.rng.Uint64()))
+		s.seq++
+		if len(s.buf) >= flushAt {
+			if _, err := c.nc.Write(s.buf); err != nil {
+				return err
+			}
+			s.buf = s.buf[:0]
+			t = now()
+		}
+	}
+	if len(s.buf) > 0 {
+		if _, err := c.nc.Write(s.buf); err != nil {
+			return err
+		}
+		s.buf = s.buf[:0]
+	}
 	return nil
 }
 
 // write sends messages whenever the reader has handed back credit, as many
 // as it can in one write call.
 func (c *client) write(quit <-chan struct{}) error {
-	rng := rand.New(rand.NewPCG(c.seed[0], c.seed[1]))
-	frameSize := c.cfg.size + 14
-	const flushAt = 64 << 10
-	buf := make([]byte, 0, max(flushAt, frameSize)+frameSize)
-	k := uint64(c.cfg.inflight)
-	var seq uint64
+	s := c.newSender()
 	for {
 		n := c.credits.Swap(0)
 		if n == 0 {
@@ -365,30 +461,29 @@ func (c *client) write(quit <-chan struct{}) error {
 				return nil
 			}
 		}
-		t := now()
-		for ; n > 0; n-- {
-			c.sent[seq%k].Store(t)
-			buf = c.msg.appendFrame(buf, seq, uint32(rng.Uint64()))
-			seq++
-			if len(buf) >= flushAt {
-				if _, err := c.nc.Write(buf); err != nil {
-					return err
-				}
-				buf = buf[:0]
-				t = now()
-			}
-		}
-		if len(buf) > 0 {
-			if _, err := c.nc.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
+		if err := s.send(n); err != nil {
+			return err
 		}
 	}
 }
 
-// read checks echoes as they arrive and returns credit to the writer.
+// syncWriteMax is the most bytes of frames -sync-write allows in flight per
+// connection: far below a loopback socket's buffers, so that the reader's
+// own writes can never block for long on a server that is itself blocked
+// writing echoes the reader is not reading meanwhile.
+const syncWriteMax = 64 << 10
+
+// read checks echoes as they arrive and returns credit to the writer; with
+// -sync-write it sends the first -inflight messages and then, for every
+// echo checked, the next message itself.
 func (c *client) read() error {
+	var s *sender
+	if c.cfg.syncWrite {
+		s = c.newSender()
+		if err := s.send(int64(c.cfg.inflight)); err != nil {
+			return err
+		}
+	}
 	ps := &parser{msg: &c.msg, raw: c.cfg.tcp}
 	if c.cfg.tcp {
 		rng := rand.New(rand.NewPCG(c.seed[0], c.seed[1]))
@@ -420,11 +515,19 @@ func (c *client) read() error {
 		}
 		if measuring.Load() {
 			t := now()
-			for s := first; s < ps.seq; s++ {
-				c.hist.record(t - c.sent[s%k].Load())
+			c.hist.mu.Lock()
+			for q := first; q < ps.seq; q++ {
+				c.hist.h.record(t - c.sent[q%k].Load())
 			}
+			c.hist.mu.Unlock()
 		}
 		c.done.Add(int64(done))
+		if s != nil {
+			if err := s.send(int64(done)); err != nil {
+				return err
+			}
+			continue
+		}
 		c.credits.Add(int64(done))
 		select {
 		case c.wake <- struct{}{}:
@@ -530,7 +633,7 @@ func runIdle(cfg *config) error {
 	start := time.Now()
 	// Dial and echo a few at a time: enough to be quick, few enough not to
 	// overflow the listen backlog.
-	err := parallel(len(conns), 64, func(i int) error {
+	err := parallel(len(conns), cfg.dialPar, func(i int) error {
 		c, err := newConn(cfg, pattern)
 		if err != nil {
 			return err
@@ -562,7 +665,7 @@ func runIdle(cfg *config) error {
 	}
 
 	var alive atomic.Int64
-	err = parallel(len(conns), 64, func(i int) error {
+	err = parallel(len(conns), cfg.dialPar, func(i int) error {
 		if err := conns[i].echo(cfg.timeout); err != nil {
 			return err
 		}
