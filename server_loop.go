@@ -1,14 +1,15 @@
 package websocket
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
@@ -183,19 +184,27 @@ func (h *loopConn) handshake() {
 			h.sk.Close()
 			return
 		}
-		from := max(0, len(b)-3)
 		b = b[:len(b)+n]
 		h.head.B = b
-		if i := bytes.Index(b[from:], []byte("\r\n\r\n")); i >= 0 {
-			end = from + i + 4
-		} else if len(b) > maxHeader {
+		if end = headEnd(b); end >= 0 {
+			if end > maxHeader {
+				end = -1 // as large as ReadRequest refuses
+			} else {
+				break
+			}
+		}
+		if len(b) > maxHeader {
 			h.fail(&handshake.Error{StatusCode: http.StatusRequestHeaderFieldsTooLarge, Reason: "request headers too large"})
 			return
 		}
 	}
 	head := h.head.B
-	br := bufio.NewReaderSize(bytes.NewReader(head[:end]), 16)
-	req, err := handshake.ReadRequest(br, maxHeader)
+	// The Request's strings point into the pooled head, and the Request
+	// goes back to its pool below: nothing of it is kept (the agreed
+	// subprotocol is the server's own string).
+	req := requests.Get().(*handshake.Request)
+	defer requests.Put(req)
+	err := req.Parse(unsafe.String(&head[0], end))
 	var a agreement
 	if err == nil {
 		a, err = opts.check(req)
@@ -238,6 +247,29 @@ func (h *loopConn) handshake() {
 	if c.Conn().Buffered() > 0 {
 		h.Ready() // frames that came with the request
 	}
+}
+
+// requests are the event loops' Requests, reused: their header maps are.
+var requests = sync.Pool{New: func() any { return new(handshake.Request) }}
+
+// headEnd returns the length of the request head at the start of b, through
+// the empty line that ends it, or -1 if b holds no whole head yet. Like
+// ReadRequest, it takes a bare LF for a line end.
+func headEnd(b []byte) int {
+	for start := 0; start < len(b); {
+		switch {
+		case b[start] == '\n':
+			return start + 1
+		case b[start] == '\r' && start+1 < len(b) && b[start+1] == '\n':
+			return start + 2
+		}
+		i := bytes.IndexByte(b[start:], '\n')
+		if i < 0 {
+			return -1
+		}
+		start += i + 1
+	}
+	return -1
 }
 
 // dropHead gives the request head's buffer back.

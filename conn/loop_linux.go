@@ -104,26 +104,13 @@ func (ls *Loops) Accept(l net.Listener) (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		nfd  int
-		sa   syscall.Sockaddr
-		aerr error
-		lfd  int
-	)
-	accept := func(fd uintptr) {
-		lfd = int(fd)
-		for {
-			nfd, sa, aerr = syscall.Accept4(int(fd), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-			if aerr != syscall.EINTR && aerr != syscall.ECONNABORTED {
-				return
-			}
-		}
-	}
+	a := acceptors.Get().(*acceptor)
+	defer acceptors.Put(a)
 	for {
-		if err := rc.Control(accept); err != nil {
+		if err := rc.Control(a.fn); err != nil {
 			return nil, err // closed
 		}
-		if aerr != syscall.EAGAIN {
+		if a.err != syscall.EAGAIN {
 			break
 		}
 		// A stale descriptor number (the listener closed and the number
@@ -132,29 +119,71 @@ func (ls *Loops) Accept(l net.Listener) (*Socket, error) {
 		pfd := [1]struct {
 			fd             int32
 			events, revent int16
-		}{{fd: int32(lfd), events: 0x1}} // POLLIN
+		}{{fd: int32(a.lfd), events: 0x1}} // POLLIN
 		syscall.Syscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&pfd[0])), 1, 500)
 	}
-	if aerr != nil {
-		return nil, os.NewSyscallError("accept4", aerr)
-	}
-	switch sa.(type) {
-	case *syscall.SockaddrInet4, *syscall.SockaddrInet6:
-		// As the net package does: small writes leave at once.
-		syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	if a.err != 0 {
+		return nil, os.NewSyscallError("accept4", a.err)
 	}
 	l0 := ls.loops[ls.next.Add(1)%uint32(len(ls.loops))]
-	s := &Socket{fd: int32(nfd), gen: sockGen.Add(1), l: l0}
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		s.rport = uint16(a.Port)
+	s := &Socket{fd: int32(a.nfd), gen: sockGen.Add(1), l: l0}
+	switch a.rsa.Addr.Family {
+	case syscall.AF_INET:
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&a.rsa))
+		s.rport = bigEndianPort(&sa.Port)
 		s.raddr[10], s.raddr[11] = 0xff, 0xff
-		copy(s.raddr[12:], a.Addr[:])
-	case *syscall.SockaddrInet6:
-		s.rport = uint16(a.Port)
-		s.raddr = a.Addr
+		copy(s.raddr[12:], sa.Addr[:])
+		setNoDelay(a.nfd)
+	case syscall.AF_INET6:
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&a.rsa))
+		s.rport = bigEndianPort(&sa.Port)
+		s.raddr = sa.Addr
+		setNoDelay(a.nfd)
 	}
 	return s, nil
+}
+
+// acceptor is the scratch of one accept4 call, pooled, so that accepting
+// allocates nothing but the Socket.
+type acceptor struct {
+	fn   func(fd uintptr) // accept, bound once
+	lfd  int
+	nfd  int
+	err  syscall.Errno
+	rsa  syscall.RawSockaddrAny
+	alen uint32
+}
+
+var acceptors = sync.Pool{New: func() any {
+	a := new(acceptor)
+	a.fn = a.accept
+	return a
+}}
+
+func (a *acceptor) accept(fd uintptr) {
+	a.lfd = int(fd)
+	for {
+		a.alen = syscall.SizeofSockaddrAny
+		r, _, e := syscall.Syscall6(syscall.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&a.rsa)), uintptr(unsafe.Pointer(&a.alen)),
+			syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
+		if e == syscall.EINTR || e == syscall.ECONNABORTED {
+			continue
+		}
+		a.nfd, a.err = int(r), e
+		return
+	}
+}
+
+// bigEndianPort reads a port as a sockaddr holds it, in network order.
+func bigEndianPort(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+// setNoDelay sets TCP_NODELAY, as the net package does for every TCP
+// connection: small writes leave at once.
+func setNoDelay(fd int) {
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 }
 
 // sockGen numbers sockets, so that an event for a closed socket is never
@@ -203,9 +232,9 @@ type Socket struct {
 	raddr [16]byte
 
 	// The small fields together: every connection carries a Socket.
-	poff    int32  // written bytes at the start of pending
-	events  uint32 // the epoll interest set
-	closed  atomic.Bool
+	poff    int32         // written bytes at the start of pending
+	events  uint32        // the epoll interest set
+	st      atomic.Uint32 // stClosed, stLinger, stReset
 	rport   uint16
 	paused  bool // reading stopped until pending drains; loop only
 	drained bool // the last read found the socket empty; loop only
@@ -223,7 +252,7 @@ func (s *Socket) Start(h Handler) {
 	l.mu.Lock()
 	if l.quit {
 		l.mu.Unlock()
-		s.closed.Store(true)
+		s.st.Or(stClosed)
 		syscall.Close(int(s.fd))
 		h.Closed()
 		return
@@ -242,8 +271,8 @@ func (s *Socket) Read(p []byte) (int, error) {
 	if dl := s.rdl.Load(); dl != 0 && time.Now().UnixNano() >= dl {
 		return 0, os.ErrDeadlineExceeded
 	}
-	if s.drained || s.closed.Load() {
-		if s.closed.Load() {
+	if s.drained || s.isClosed() {
+		if s.isClosed() {
 			return 0, net.ErrClosed
 		}
 		return 0, ErrWouldBlock
@@ -290,7 +319,7 @@ func (s *Socket) backlogged() bool {
 func (s *Socket) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Load() {
+	if s.isClosed() {
 		return 0, net.ErrClosed
 	}
 	if s.werr != nil {
@@ -325,7 +354,7 @@ func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
 	for _, b := range bufs {
 		total += int64(len(b))
 	}
-	if s.closed.Load() {
+	if s.isClosed() {
 		return 0, net.ErrClosed
 	}
 	if s.werr != nil {
@@ -415,7 +444,7 @@ func (s *Socket) WaitRoom(timeout time.Duration) error {
 	}()
 	for {
 		s.mu.Lock()
-		if s.pending == nil || len(s.pending.B)-int(s.poff) <= highWater || s.werr != nil || s.closed.Load() {
+		if s.pending == nil || len(s.pending.B)-int(s.poff) <= highWater || s.werr != nil || s.isClosed() {
 			s.mu.Unlock()
 			return nil
 		}
@@ -463,13 +492,14 @@ func (s *Socket) wakeWriters() {
 }
 
 // flush writes what is pending; the loop calls it when the socket is
-// writable.
-func (s *Socket) flush() {
+// writable. It reports whether a socket closed while bytes were pending
+// has now written them (or failed to), and so is to be handed over.
+func (s *Socket) flush() (closeNow bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Load() || s.pending == nil {
+	if s.pending == nil || s.st.Load()&(stClosed|stLinger) == stClosed {
 		s.setEvents(s.events &^ syscall.EPOLLOUT)
-		return
+		return false
 	}
 	n, err := s.write(s.pending.B[s.poff:])
 	s.poff += int32(n)
@@ -486,6 +516,13 @@ func (s *Socket) flush() {
 		s.pending.B = s.pending.B[:copy(s.pending.B, s.pending.B[s.poff:])]
 		s.poff = 0
 	}
+	if s.st.Load()&stLinger != 0 {
+		if s.pending == nil {
+			s.st.And(^uint32(stLinger))
+			return true
+		}
+		return false
+	}
 	if left <= lowWater {
 		s.wakeWriters()
 		s.paused = false
@@ -498,11 +535,12 @@ func (s *Socket) flush() {
 		ev |= syscall.EPOLLIN | syscall.EPOLLRDHUP
 	}
 	s.setEvents(ev)
+	return false
 }
 
 // setEvents changes the interest set. mu is held.
 func (s *Socket) setEvents(ev uint32) {
-	if ev == s.events || s.closed.Load() {
+	if ev == s.events || s.st.Load()&(stClosed|stLinger) == stClosed {
 		return
 	}
 	s.events = ev
@@ -514,36 +552,89 @@ func (s *Socket) setEvents(ev uint32) {
 // descriptor. Bytes not yet written are dropped.
 func (s *Socket) Close() error {
 	s.mu.Lock()
-	if s.closed.Swap(true) {
+	if s.st.Or(stClosed)&stClosed != 0 {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
 	s.wakeWriters()
+	if s.pending != nil && s.werr == nil && s.st.Load()&stReset == 0 {
+		// What was written before Close goes out first, as it would
+		// from a blocking socket: the loop closes the descriptor once
+		// it has (or after closeFlushTime, for a peer that reads
+		// nothing).
+		s.st.Or(stLinger)
+		s.paused = true
+		s.setEvents(syscall.EPOLLOUT)
+		s.mu.Unlock()
+		t := s.l.newTimer(s.lingerOver)
+		t.Reset(closeFlushTime)
+		return nil
+	}
+	s.dropPending()
+	s.mu.Unlock()
+	s.handOver()
+	return nil
+}
+
+// The bits of Socket.st.
+const (
+	stClosed = 1 << iota // Close was called
+	stLinger             // the descriptor stays open until pending is written
+	stReset              // SetLinger(0): Close drops what is pending
+)
+
+// closeFlushTime bounds how long a closed socket waits for its peer to
+// take what was written before Close (DefaultCloseFlushTimeout).
+const closeFlushTime = DefaultCloseFlushTimeout
+
+func (s *Socket) isClosed() bool { return s.st.Load()&stClosed != 0 }
+
+// dropPending gives up what waits to be written. mu is held.
+func (s *Socket) dropPending() {
 	if s.pending != nil {
 		s.pending.B = s.pending.B[:0]
 		pool.PutBuffer(s.pending)
-		s.pending = nil
+		s.pending, s.poff = nil, 0
 	}
+}
+
+// lingerOver runs on the loop closeFlushTime after a Close that waited
+// for pending bytes: whatever is still pending is dropped.
+func (s *Socket) lingerOver() {
+	s.mu.Lock()
+	if s.st.Load()&stLinger == 0 {
+		s.mu.Unlock()
+		return // flushed and handed over already
+	}
+	s.st.And(^uint32(stLinger))
+	s.dropPending()
 	s.mu.Unlock()
+	s.handOver()
+}
+
+// handOver gives a closed socket to its loop, which closes the descriptor.
+func (s *Socket) handOver() {
 	l := s.l
 	l.mu.Lock()
 	if l.stopped {
 		// No loop to do it: this goroutine is the only one left.
 		l.mu.Unlock()
 		syscall.Close(int(s.fd))
-		return nil
+		return
 	}
 	l.closing = append(l.closing, s)
 	l.mu.Unlock()
 	l.wake()
-	return nil
 }
 
 // SetLinger sets SO_LINGER, as net.TCPConn.SetLinger: 0 makes Close reset
 // the connection.
 func (s *Socket) SetLinger(sec int) error {
-	if s.closed.Load() {
+	if s.isClosed() {
 		return net.ErrClosed
+	}
+	if sec == 0 {
+		s.st.Or(stReset)
 	}
 	l := syscall.Linger{Onoff: 1, Linger: int32(sec)}
 	if sec < 0 {
@@ -554,7 +645,7 @@ func (s *Socket) SetLinger(sec int) error {
 
 // LocalAddr returns the local address (nil once closed).
 func (s *Socket) LocalAddr() net.Addr {
-	if s.closed.Load() {
+	if s.isClosed() {
 		return nil
 	}
 	sa, err := syscall.Getsockname(int(s.fd))
@@ -620,7 +711,7 @@ func (s *Socket) SetReadDeadline(t time.Time) error {
 
 // deadlinePassed runs on the loop when the read deadline timer fires.
 func (s *Socket) deadlinePassed() {
-	if !s.closed.Load() {
+	if !s.isClosed() {
 		s.h.Ready()
 	}
 }
@@ -785,17 +876,20 @@ func (l *loop) run() {
 				continue
 			}
 			s := l.socks[ev.Fd]
-			if s == nil || s.gen != uint32(ev.Pad) || s.closed.Load() {
+			if s == nil || s.gen != uint32(ev.Pad) || s.st.Load()&(stClosed|stLinger) == stClosed {
 				continue
 			}
 			ready := ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
-			if ev.Events&syscall.EPOLLOUT != 0 {
+			if ev.Events&syscall.EPOLLOUT != 0 || s.isClosed() {
 				paused := s.paused
-				s.flush()
+				if s.flush() {
+					s.handOver()
+					continue
+				}
 				// Reading resumed: what was left unread waits for us.
 				ready = ready || paused && !s.paused
 			}
-			if ready && !s.closed.Load() {
+			if ready && !s.isClosed() {
 				s.drained = false
 				s.h.Ready()
 			}
@@ -823,7 +917,7 @@ func (l *loop) add(s *Socket) {
 	err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &e)
 	s.mu.Unlock()
 	if err != nil {
-		s.closed.Store(true)
+		s.st.Or(stClosed)
 		syscall.Close(fd)
 		s.h.Closed()
 		return
@@ -865,7 +959,7 @@ func (l *loop) shutdown() {
 	for _, s := range l.socks {
 		if s != nil {
 			s.mu.Lock()
-			s.closed.Store(true)
+			s.st.Or(stClosed)
 			s.wakeWriters()
 			s.mu.Unlock()
 			l.remove(s)

@@ -253,7 +253,7 @@ func ReadResponse(br *bufio.Reader, maxSize int, req *ClientRequest) (*Response,
 	if !ok {
 		return nil, &ResponseError{Reason: reasonStatusLine}
 	}
-	h, reason := parseHeader(fields)
+	h, reason := parseHeader(nil, fields)
 	if reason != "" {
 		return nil, &ResponseError{StatusCode: code, Status: status, Reason: reason}
 	}

@@ -86,14 +86,20 @@ func nextLine(s string) (line, rest string) {
 // Obsolete line folding (a line starting with whitespace) is refused:
 // RFC 9112 §5.2 allows it only in message/http media, and a folded value is a
 // classic way to make two parsers disagree about a header.
-func parseHeader(s string) (http.Header, string) {
+//
+// h, if not nil, is cleared and reused.
+func parseHeader(h http.Header, s string) (http.Header, string) {
 	// Count the fields first, so the map and one backing array for the
 	// values can be allocated at their final size.
 	n := strings.Count(s, "\n") - 1
-	if n <= 0 {
-		return http.Header{}, ""
+	if h == nil {
+		h = make(http.Header, max(n, 0))
+	} else {
+		clear(h)
 	}
-	h := make(http.Header, n)
+	if n <= 0 {
+		return h, ""
+	}
 	vals := make([]string, n)
 	for {
 		var line string

@@ -81,28 +81,49 @@ func ReadRequest(br *bufio.Reader, maxSize int) (*Request, error) {
 		}
 		return nil, fmt.Errorf("websocket: handshake: reading request: %w", err)
 	}
-	line, fields := nextLine(head)
 	r := new(Request)
+	if err := r.parse(head); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Parse parses head, a whole request head as ReadRequest reads it (the
+// request line, the header fields and the empty line that ends them), into
+// r, with the rules of ReadRequest. It reuses r's Header map, so that a
+// server that keeps Requests for reuse parses handshakes with little
+// allocation (the values' array, and the subprotocol and extension lists
+// when there are any). The Request's strings are
+// substrings of head. Errors are *Error values with status 400; the size
+// limit is the caller's to apply.
+func (r *Request) Parse(head string) error {
+	if err := r.parse(head); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *Request) parse(head string) *Error {
+	h := r.Header
+	*r = Request{Header: h}
+	line, fields := nextLine(head)
 	authority, reason := r.parseRequestLine(line)
 	if reason != "" {
-		return nil, badRequest(reason)
+		return badRequest(reason)
 	}
-	if r.Header, reason = parseHeader(fields); reason != "" {
-		return nil, badRequest(reason)
+	if r.Header, reason = parseHeader(h, fields); reason != "" {
+		return badRequest(reason)
 	}
 	host, ok := singleValue(r.Header, "Host")
 	if !ok {
-		return nil, badRequest(reasonDupHost)
+		return badRequest(reasonDupHost)
 	}
 	r.Host = host
 	delete(r.Header, "Host")
 	if authority != "" {
 		r.Host = authority
 	}
-	if err := r.fromHeader(); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return r.fromHeader()
 }
 
 // FromHTTP returns the Request for a request that net/http has parsed,
