@@ -2,6 +2,7 @@ package handshake
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -33,37 +34,45 @@ func readHead(br *bufio.Reader, maxSize int) (string, error) {
 	var b strings.Builder
 	lineStart := 0
 	for {
-		frag, err := br.ReadSlice('\n')
-		if b.Cap() == 0 && len(frag) > 0 {
+		// Look at what has arrived rather than wait for a line end: a
+		// client that sends more than maxSize bytes without one is
+		// answered at once, not when it stops sending.
+		if _, err := br.Peek(1); err != nil {
+			if err == io.EOF {
+				if b.Len() == 0 {
+					return "", io.EOF
+				}
+				return "", io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		avail, _ := br.Peek(br.Buffered())
+		frag := avail
+		i := bytes.IndexByte(avail, '\n')
+		if i >= 0 {
+			frag = avail[:i+1]
+		}
+		if b.Cap() == 0 {
 			// First read: the whole head is usually buffered by now,
 			// so one allocation sized on what arrived covers it.
-			b.Grow(min(max(br.Buffered()+len(frag), 256), maxSize+1))
+			b.Grow(min(max(len(avail), 256), maxSize+1))
 		}
 		if b.Len()+len(frag) > maxSize {
 			return "", errHeadTooLarge
 		}
 		b.Write(frag)
-		switch err {
-		case nil:
-			line := b.String()[lineStart:]
-			if line == "\n" || line == "\r\n" {
-				// The end of the head. (An empty first line ends
-				// here too, and the start-line parser refuses it:
-				// RFC 9112 §2.2 lets a server do that, and
-				// net/http does.)
-				return b.String(), nil
-			}
-			lineStart = b.Len()
-		case bufio.ErrBufferFull:
-			// A line longer than br's buffer: keep collecting it.
-		case io.EOF:
-			if b.Len() == 0 {
-				return "", io.EOF
-			}
-			return "", io.ErrUnexpectedEOF
-		default:
-			return "", err
+		br.Discard(len(frag))
+		if i < 0 {
+			continue // a line longer than what has arrived
 		}
+		line := b.String()[lineStart:]
+		if line == "\n" || line == "\r\n" {
+			// The end of the head. (An empty first line ends here
+			// too, and the start-line parser refuses it: RFC 9112
+			// §2.2 lets a server do that, and net/http does.)
+			return b.String(), nil
+		}
+		lineStart = b.Len()
 	}
 }
 
