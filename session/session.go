@@ -235,13 +235,8 @@ type Session struct {
 	mgr  *Manager              // a manager holding the session, guarded by closeMu
 	mgrs map[*Manager]struct{} // any others, guarded by closeMu
 
-	// ServeDetached: parked is set while the loop waits for bytes on a
-	// stack that has grown; parkSeq counts such waits, and kickSeen is the
-	// count the janitor saw at its last tick.
-	parkSeq, kickSeen atomic.Uint32
-	moveEpoch         uint32 // janitorEpoch+1 when the loop last moved
-	msgHint           int32  // the detached loop's last message buffer size
-	parked            atomic.Bool
+	det     *detached // ServeDetached's state, nil without it
+	msgHint int32     // the serving loop's last message buffer size
 
 	// ServeReady: the message that is arriving, held only while it is.
 	lmsg *pool.Buffer
@@ -629,6 +624,7 @@ func (s *Session) Serve(ctx context.Context) error {
 // message buffer while it waits. A busy session moves at most once a
 // second, which costs a goroutine start.
 func (s *Session) ServeDetached(ctx context.Context, done func(error)) {
+	s.det = new(detached)
 	watchDetached(s)
 	go s.serveHop(ctx, func(err error) {
 		unwatchDetached(s)
@@ -653,12 +649,12 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 			}
 			if start == uintptr(unsafe.Pointer(&marker)) {
 				s.waitReadable(ctx)
-			} else if e := janitorEpoch.Load() + 1; e != s.moveEpoch {
+			} else if e := janitorEpoch.Load() + 1; e != s.det.moveEpoch {
 				// The first time in a tick, move at once: a session
 				// that handles a message now and then never holds a
 				// grown stack, and one that is busy moves at most once
 				// a tick.
-				s.moveEpoch = e
+				s.det.moveEpoch = e
 				stackMoves.Add(1)
 				go s.serveHop(ctx, done)
 				return
@@ -737,13 +733,23 @@ func (s *Session) ServeReady() (ended bool, err error) {
 	}
 }
 
+// detached is the state of a ServeDetached loop that the janitor sees:
+// parked is set while the loop waits for bytes on a stack that has grown;
+// parkSeq counts such waits, and kickSeen is the count the janitor saw at
+// its last tick.
+type detached struct {
+	parkSeq, kickSeen atomic.Uint32
+	moveEpoch         uint32 // janitorEpoch+1 when the loop last moved
+	parked            atomic.Bool
+}
+
 // parkGrown waits for bytes like waitReadable, where the janitor can see
 // it, and reports whether the janitor interrupted the wait.
 func (s *Session) parkGrown(ctx context.Context) bool {
-	s.parkSeq.Add(1)
-	s.parked.Store(true)
+	s.det.parkSeq.Add(1)
+	s.det.parked.Store(true)
 	err := s.waitReadable(ctx)
-	s.parked.Store(false)
+	s.det.parked.Store(false)
 	return err == conn.ErrInterrupted
 }
 
@@ -796,8 +802,8 @@ func runJanitor() {
 		}
 		for s := range janitor.sessions {
 			// Parked since the last tick: the same wait, a tick long.
-			if s.parked.Load() {
-				if seq := s.parkSeq.Load(); s.kickSeen.Swap(seq) == seq {
+			if s.det.parked.Load() {
+				if seq := s.det.parkSeq.Load(); s.det.kickSeen.Swap(seq) == seq {
 					s.c.Interrupt()
 				}
 			}
