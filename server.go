@@ -78,6 +78,10 @@ type Server struct {
 	// runtime.GOMAXPROCS(0).
 	Loops int
 
+	// LoopAffinity pins each event loop to a CPU of its own (see
+	// conn.Loops.Affinity). Default false.
+	LoopAffinity bool
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	handlers  sync.WaitGroup

@@ -70,8 +70,8 @@ func (s *Server) eventLoops(l net.Listener) *conn.Loops {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.loops == nil && !s.noLoops {
-		ls, err := conn.NewLoops(s.Loops)
-		if err != nil {
+		ls := &conn.Loops{N: s.Loops, Affinity: s.LoopAffinity}
+		if err := ls.Start(); err != nil {
 			s.noLoops = true // not Linux: goroutines
 			return nil
 		}

@@ -26,7 +26,18 @@ import (
 // (Socket.AfterFunc, read deadlines) live in a heap per loop.
 //
 // Loops exist on Linux only; elsewhere NewLoops returns an error.
+//
+// The zero Loops is ready to Start; NewLoops(n) is (&Loops{N: n}).Start().
 type Loops struct {
+	// N is the number of loops. Default runtime.GOMAXPROCS(0).
+	N int
+
+	// Affinity pins each loop to a CPU of its own (loop i to the i-th
+	// CPU the process may use), as pool.WorkersConfig.Affinity does for
+	// workers: on a machine that runs little else, a loop keeps its
+	// caches warm. Default false.
+	Affinity bool
+
 	loops  []*loop
 	next   atomic.Uint32
 	wg     sync.WaitGroup
@@ -49,22 +60,43 @@ var ErrSlowConsumer = errors.New("websocket: peer does not read: too much waitin
 
 // NewLoops starts n event loops (runtime.GOMAXPROCS(0) if n <= 0).
 func NewLoops(n int) (*Loops, error) {
+	ls := &Loops{N: n}
+	if err := ls.Start(); err != nil {
+		return nil, err
+	}
+	return ls, nil
+}
+
+// Start starts the loops. It may be called once.
+func (ls *Loops) Start() error {
+	if ls.loops != nil {
+		return errors.New("websocket: Loops started twice")
+	}
+	n := ls.N
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	ls := &Loops{}
 	for range n {
 		l, err := newLoop()
 		if err != nil {
-			ls.Close()
-			return nil, err
+			for _, l := range ls.loops {
+				syscall.Close(l.epfd)
+				syscall.Close(l.efd)
+			}
+			ls.loops = nil
+			return err
 		}
 		ls.loops = append(ls.loops, l)
 	}
-	for _, l := range ls.loops {
-		ls.wg.Go(l.run)
+	for i, l := range ls.loops {
+		ls.wg.Go(func() {
+			if ls.Affinity {
+				pool.PinThread(i)
+			}
+			l.run()
+		})
 	}
-	return ls, nil
+	return nil
 }
 
 // Close stops the loops and closes every socket still open on them (their
@@ -247,19 +279,47 @@ var ErrWouldBlock = errors.New("websocket: no bytes ready")
 
 // Start hands the socket to its loop, which calls h from now on.
 func (s *Socket) Start(h Handler) {
-	s.h = h
 	l := s.l
 	l.mu.Lock()
-	if l.quit {
+	s.h = h
+	switch {
+	case s.st.Load()&stRemoved != 0:
+		// Closed before Start, and the descriptor is gone already.
+		l.mu.Unlock()
+		h.Closed()
+		return
+	case s.isClosed():
+		l.mu.Unlock() // closed, not yet removed: remove calls Closed
+		return
+	case l.quit:
 		l.mu.Unlock()
 		s.st.Or(stClosed)
-		syscall.Close(int(s.fd))
-		h.Closed()
+		s.finalize()
 		return
 	}
 	l.incoming = append(l.incoming, s)
 	l.mu.Unlock()
 	l.wake()
+}
+
+// finalize closes the descriptor and tells the handler, once, whoever
+// calls it: the loop, or the last goroutine when the loops have stopped.
+func (s *Socket) finalize() {
+	if s.st.Or(stRemoved)&stRemoved != 0 {
+		return
+	}
+	syscall.Close(int(s.fd))
+	s.mu.Lock()
+	if s.rtimer != nil {
+		s.rtimer.Stop()
+	}
+	s.mu.Unlock()
+	s.l.mu.Lock()
+	h := s.h
+	s.l.mu.Unlock()
+	if h != nil {
+		h.Closed()
+	}
 }
 
 // SetHandler replaces the handler; only the current handler may call it,
@@ -578,9 +638,10 @@ func (s *Socket) Close() error {
 
 // The bits of Socket.st.
 const (
-	stClosed = 1 << iota // Close was called
-	stLinger             // the descriptor stays open until pending is written
-	stReset              // SetLinger(0): Close drops what is pending
+	stClosed  = 1 << iota // Close was called
+	stLinger              // the descriptor stays open until pending is written
+	stReset               // SetLinger(0): Close drops what is pending
+	stRemoved             // the descriptor is closed and the handler told
 )
 
 // closeFlushTime bounds how long a closed socket waits for its peer to
@@ -619,7 +680,7 @@ func (s *Socket) handOver() {
 	if l.stopped {
 		// No loop to do it: this goroutine is the only one left.
 		l.mu.Unlock()
-		syscall.Close(int(s.fd))
+		s.finalize()
 		return
 	}
 	l.closing = append(l.closing, s)
@@ -918,8 +979,7 @@ func (l *loop) add(s *Socket) {
 	s.mu.Unlock()
 	if err != nil {
 		s.st.Or(stClosed)
-		syscall.Close(fd)
-		s.h.Closed()
+		s.finalize()
 		return
 	}
 	l.socks[fd] = s
@@ -929,21 +989,10 @@ func (l *loop) add(s *Socket) {
 
 // remove closes a socket that Close handed over.
 func (l *loop) remove(s *Socket) {
-	if l.socks[s.fd] == s {
+	if int(s.fd) < len(l.socks) && l.socks[s.fd] == s {
 		l.socks[s.fd] = nil
-		syscall.Close(int(s.fd))
-	} else {
-		// Never registered (Close before the loop took it).
-		syscall.Close(int(s.fd))
 	}
-	s.mu.Lock()
-	if s.rtimer != nil {
-		s.rtimer.Stop()
-	}
-	s.mu.Unlock()
-	if s.h != nil {
-		s.h.Closed()
-	}
+	s.finalize()
 }
 
 // shutdown closes every socket left, for Loops.Close.

@@ -11,7 +11,13 @@ import (
 // Loops is a fixed set of event loops that own non-blocking sockets. They
 // exist on Linux only: here NewLoops returns an error, and callers keep to
 // a goroutine per connection.
-type Loops struct{}
+type Loops struct {
+	N        int
+	Affinity bool
+}
+
+// Start returns an error: event loops need Linux.
+func (ls *Loops) Start() error { return errNoLoops }
 
 // ErrWouldBlock is what reads of a Socket return when it has no bytes ready.
 var ErrWouldBlock = errors.New("websocket: no bytes ready")
@@ -64,3 +70,9 @@ func (t *LoopTimer) Reset(d time.Duration) bool { return t.t.Reset(d) }
 
 // Stop stops the timer.
 func (t *LoopTimer) Stop() bool { return t.t.Stop() }
+
+// WriteBuffers writes the buffers in order.
+func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
+	b := net.Buffers(bufs)
+	return b.WriteTo(s.Conn)
+}
