@@ -203,7 +203,7 @@ func (h *loopConn) handshake() {
 	// goes back to its pool below: nothing of it is kept (the agreed
 	// subprotocol is the server's own string).
 	req := requests.Get().(*handshake.Request)
-	defer requests.Put(req)
+	defer func() { releaseRequest(req) }()
 	err := req.Parse(unsafe.String(&head[0], end))
 	var a agreement
 	if err == nil {
@@ -235,6 +235,8 @@ func (h *loopConn) handshake() {
 	h.sk.SetReadDeadline(time.Time{})
 	s.handshakeDone(h)
 	c, err := opts.open(h.sk, head[end:], a) // copies the early frames
+	releaseRequest(req)                      // before its strings' bytes are reused
+	req = nil
 	h.dropHead()
 	if err != nil {
 		return // open aborted the socket
@@ -251,6 +253,18 @@ func (h *loopConn) handshake() {
 
 // requests are the event loops' Requests, reused: their header maps are.
 var requests = sync.Pool{New: func() any { return new(handshake.Request) }}
+
+// releaseRequest empties req, whose strings point into a request head about
+// to be reused (map keys among them), and puts it back. nil is ignored.
+func releaseRequest(req *handshake.Request) {
+	if req == nil {
+		return
+	}
+	h := req.Header
+	clear(h)
+	*req = handshake.Request{Header: h}
+	requests.Put(req)
+}
 
 // headEnd returns the length of the request head at the start of b, through
 // the empty line that ends it, or -1 if b holds no whole head yet. Like

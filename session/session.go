@@ -1134,7 +1134,9 @@ func (s *Session) Close(code frame.StatusCode, reason string) error {
 func (s *Session) close(code frame.StatusCode, reason string) error {
 	sent, err := s.sendClose(code, reason)
 	if !sent {
-		s.waitDone()
+		if !s.c.Evented() { // a loop must not wait for itself
+			s.waitDone()
+		}
 		return nil
 	}
 	if err != nil {
