@@ -309,6 +309,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancel()
 	}
 	for l := range s.listeners {
+		if s.loops != nil {
+			conn.WakeAccept(l) // Accept waits in poll(2), which Close does not wake
+		}
 		l.Close()
 	}
 	s.mu.Unlock()

@@ -175,6 +175,18 @@ func (ls *Loops) Accept(l net.Listener) (*Socket, error) {
 	return s, nil
 }
 
+// WakeAccept makes an Accept waiting on l return, for a caller about to
+// close l: closing a descriptor does not wake a poll(2) on it, and Accept
+// would otherwise notice only at its next look, within half a second. It
+// shuts the listening socket down, which makes further accepts fail.
+func WakeAccept(l net.Listener) {
+	if sc, ok := l.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RD) })
+		}
+	}
+}
+
 // acceptor is the scratch of one accept4 call, pooled, so that accepting
 // allocates nothing but the Socket.
 type acceptor struct {

@@ -76,3 +76,6 @@ func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
 	b := net.Buffers(bufs)
 	return b.WriteTo(s.Conn)
 }
+
+// WakeAccept does nothing: there are no event loops here.
+func WakeAccept(l net.Listener) {}

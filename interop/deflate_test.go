@@ -299,39 +299,43 @@ var chromiumCases = []deflateCase{
 }
 
 func TestDeflateServerChromium(t *testing.T) {
-	for _, dc := range chromiumCases {
-		t.Run(dc.name, func(t *testing.T) {
-			chromium := needChromium(t)
-			node := needNode(t, "chromium via playwright-core", "playwright-core")
-			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-			defer cancel()
-			srv, results := acceptServerWith(ctx, t, deflateOptions(dc.ours), deflateScenario(), "browser.mjs", "scenario.mjs")
-			tp := startTap(t, srv.Listener.Addr().String())
-			// The page comes through the tap too, so the WebSocket
-			// stays same-origin.
-			p := startPeer(ctx, t, "chromium", node, "chromium.mjs", "http://"+tp.addr()+"/?scenario=deflate", chromium)
-			p.verdict(ctx, t)
-			c := serverConn(ctx, t, results)
-			checkDeflate(t, dc, true, c, p, tp)
-		})
-	}
+	forModes(t, func(t *testing.T, mode websocket.IOMode) {
+		for _, dc := range chromiumCases {
+			t.Run(dc.name, func(t *testing.T) {
+				chromium := needChromium(t)
+				node := needNode(t, "chromium via playwright-core", "playwright-core")
+				ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+				defer cancel()
+				addr, results := acceptServerWith(ctx, t, mode, deflateOptions(dc.ours), deflateScenario(), "browser.mjs", "scenario.mjs")
+				tp := startTap(t, addr)
+				// The page comes through the tap too, so the WebSocket
+				// stays same-origin.
+				p := startPeer(ctx, t, "chromium", node, "chromium.mjs", "http://"+tp.addr()+"/?scenario=deflate", chromium)
+				p.verdict(ctx, t)
+				c := serverConn(ctx, t, results)
+				checkDeflate(t, dc, true, c, p, tp)
+			})
+		}
+	})
 }
 
 func TestDeflateServerNodeWS(t *testing.T) {
-	for _, dc := range wsClientCases {
-		t.Run(dc.name, func(t *testing.T) {
-			node := needNode(t, "node ws client", "ws")
-			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-			defer cancel()
-			u, results := rawServerWith(ctx, t, deflateOptions(dc.ours), deflateScenario())
-			tp := startTap(t, hostOf(t, u))
-			p := startPeer(ctx, t, "node ws client", node, "ws_client.mjs",
-				"ws://"+tp.addr()+"/interop", peerConfig(t, "perMessageDeflate", dc.peer))
-			p.verdict(ctx, t)
-			c := serverConn(ctx, t, results)
-			checkDeflate(t, dc, true, c, p, tp)
-		})
-	}
+	forModes(t, func(t *testing.T, mode websocket.IOMode) {
+		for _, dc := range wsClientCases {
+			t.Run(dc.name, func(t *testing.T) {
+				node := needNode(t, "node ws client", "ws")
+				ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+				defer cancel()
+				u, results := rawServerWith(ctx, t, mode, deflateOptions(dc.ours), deflateScenario())
+				tp := startTap(t, hostOf(t, u))
+				p := startPeer(ctx, t, "node ws client", node, "ws_client.mjs",
+					"ws://"+tp.addr()+"/interop", peerConfig(t, "perMessageDeflate", dc.peer))
+				p.verdict(ctx, t)
+				c := serverConn(ctx, t, results)
+				checkDeflate(t, dc, true, c, p, tp)
+			})
+		}
+	})
 }
 
 func TestDeflateClientNodeWS(t *testing.T) {
@@ -347,20 +351,22 @@ func TestDeflateClientNodeWS(t *testing.T) {
 }
 
 func TestDeflateServerPythonWebsockets(t *testing.T) {
-	for _, dc := range pyClientCases {
-		t.Run(dc.name, func(t *testing.T) {
-			py := needPython(t, "python websockets client", "websockets")
-			ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-			defer cancel()
-			srv, results := acceptServerWith(ctx, t, deflateOptions(dc.ours), deflateScenario())
-			tp := startTap(t, srv.Listener.Addr().String())
-			p := startPeer(ctx, t, "python websockets client", py, "websockets_client.py",
-				"ws://"+tp.addr()+"/ws", peerConfig(t, "deflate", dc.peer))
-			p.verdict(ctx, t)
-			c := serverConn(ctx, t, results)
-			checkDeflate(t, dc, true, c, p, tp)
-		})
-	}
+	forModes(t, func(t *testing.T, mode websocket.IOMode) {
+		for _, dc := range pyClientCases {
+			t.Run(dc.name, func(t *testing.T) {
+				py := needPython(t, "python websockets client", "websockets")
+				ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+				defer cancel()
+				addr, results := acceptServerWith(ctx, t, mode, deflateOptions(dc.ours), deflateScenario())
+				tp := startTap(t, addr)
+				p := startPeer(ctx, t, "python websockets client", py, "websockets_client.py",
+					"ws://"+tp.addr()+"/ws", peerConfig(t, "deflate", dc.peer))
+				p.verdict(ctx, t)
+				c := serverConn(ctx, t, results)
+				checkDeflate(t, dc, true, c, p, tp)
+			})
+		}
+	})
 }
 
 func TestDeflateClientPythonWebsockets(t *testing.T) {

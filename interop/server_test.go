@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rfc6455/websocket"
@@ -24,28 +23,32 @@ type serverResult struct {
 	conn     *websocket.Conn
 }
 
-// acceptServer serves the scenario at /ws through Accept, and the files of
-// peers/ named in static at their names (the browser's page and modules).
-func acceptServer(ctx context.Context, t *testing.T, static ...string) (*httptest.Server, <-chan serverResult) {
+// acceptServer serves the scenario at /ws, and the files of peers/ named in
+// static at their names (the browser's page and modules), on the address
+// it returns: through Accept on net/http in the goroutine mode, through a
+// Server on event loops otherwise (eventLoopSite).
+func acceptServer(ctx context.Context, t *testing.T, mode websocket.IOMode, static ...string) (string, <-chan serverResult) {
 	t.Helper()
-	return acceptServerWith(ctx, t, options(), scenario(), static...)
+	return acceptServerWith(ctx, t, mode, options(), scenario(), static...)
 }
 
 // acceptServerWith is acceptServer with our side's options and messages.
-func acceptServerWith(ctx context.Context, t *testing.T, o websocket.Options, msgs []message, static ...string) (*httptest.Server, <-chan serverResult) {
+func acceptServerWith(ctx context.Context, t *testing.T, mode websocket.IOMode, o websocket.Options, msgs []message, static ...string) (string, <-chan serverResult) {
 	t.Helper()
 	results := make(chan serverResult, 1)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
-		opts := &websocket.AcceptOptions{Options: o}
-		c, err := websocket.Accept(w, r, opts) // default Origin policy: the page is same-origin
-		if err != nil {
-			deliver(results, serverResult{failures: []string{"accept: " + err.Error()}})
-			return
-		}
-		defer c.CloseNow()
-		deliver(results, serverResult{serveScenario(ctx, c, msgs), c})
-	})
+	if mode == websocket.IOGoroutine {
+		mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+			opts := &websocket.AcceptOptions{Options: o}
+			c, err := websocket.Accept(w, r, opts) // default Origin policy: the page is same-origin
+			if err != nil {
+				deliver(results, serverResult{failures: []string{"accept: " + err.Error()}})
+				return
+			}
+			defer c.CloseNow()
+			deliver(results, serverResult{serveScenario(ctx, c, msgs), c})
+		})
+	}
 	dir := peersDir(t)
 	for _, name := range static {
 		mux.HandleFunc("/"+name, func(w http.ResponseWriter, r *http.Request) {
@@ -61,20 +64,28 @@ func acceptServerWith(ctx context.Context, t *testing.T, o websocket.Options, ms
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(dir, "browser.html"))
 	})
+	if mode != websocket.IOGoroutine {
+		return eventLoopSite(ctx, t, mux, o, msgs)
+	}
 	srv := httptest.NewServer(mux) // 127.0.0.1:0
 	t.Cleanup(srv.Close)
-	return srv, results
+	return srv.Listener.Addr().String(), results
 }
 
-// rawServer serves the scenario at any path through websocket.Server.
-func rawServer(ctx context.Context, t *testing.T) (string, <-chan serverResult) {
+// rawServer serves the scenario at any path through websocket.Server: with
+// a Handler in the goroutine mode, push style (pushServer) on event loops.
+func rawServer(ctx context.Context, t *testing.T, mode websocket.IOMode) (string, <-chan serverResult) {
 	t.Helper()
-	return rawServerWith(ctx, t, options(), scenario())
+	return rawServerWith(ctx, t, mode, options(), scenario())
 }
 
 // rawServerWith is rawServer with our side's options and messages.
-func rawServerWith(ctx context.Context, t *testing.T, o websocket.Options, msgs []message) (string, <-chan serverResult) {
+func rawServerWith(ctx context.Context, t *testing.T, mode websocket.IOMode, o websocket.Options, msgs []message) (string, <-chan serverResult) {
 	t.Helper()
+	if mode != websocket.IOGoroutine {
+		addr, results := pushServer(ctx, t, mode, o, msgs)
+		return "ws://" + addr + "/interop", results
+	}
 	results := make(chan serverResult, 1)
 	srv := &websocket.Server{
 		Options: websocket.AcceptOptions{Options: o},
@@ -126,38 +137,46 @@ func judge(ctx context.Context, t *testing.T, p *peer, results <-chan serverResu
 }
 
 func TestServerChromium(t *testing.T) {
-	chromium := needChromium(t)
-	node := needNode(t, "chromium via playwright-core", "playwright-core")
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	defer cancel()
-	srv, results := acceptServer(ctx, t, "browser.mjs", "scenario.mjs")
-	p := startPeer(ctx, t, "chromium", node, "chromium.mjs", srv.URL+"/", chromium)
-	judge(ctx, t, p, results, false) // the browser API cannot fragment
+	forModes(t, func(t *testing.T, mode websocket.IOMode) {
+		chromium := needChromium(t)
+		node := needNode(t, "chromium via playwright-core", "playwright-core")
+		ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+		defer cancel()
+		addr, results := acceptServer(ctx, t, mode, "browser.mjs", "scenario.mjs")
+		p := startPeer(ctx, t, "chromium", node, "chromium.mjs", "http://"+addr+"/", chromium)
+		judge(ctx, t, p, results, false) // the browser API cannot fragment
+	})
 }
 
 func TestServerNodeWS(t *testing.T) {
-	node := needNode(t, "node ws client", "ws")
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	defer cancel()
-	url, results := rawServer(ctx, t)
-	p := startPeer(ctx, t, "node ws client", node, "ws_client.mjs", url)
-	judge(ctx, t, p, results, true)
+	forModes(t, func(t *testing.T, mode websocket.IOMode) {
+		node := needNode(t, "node ws client", "ws")
+		ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+		defer cancel()
+		url, results := rawServer(ctx, t, mode)
+		p := startPeer(ctx, t, "node ws client", node, "ws_client.mjs", url)
+		judge(ctx, t, p, results, true)
+	})
 }
 
 func TestServerPythonWebsockets(t *testing.T) {
-	py := needPython(t, "python websockets client", "websockets")
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	defer cancel()
-	url, results := rawServer(ctx, t)
-	p := startPeer(ctx, t, "python websockets client", py, "websockets_client.py", url)
-	judge(ctx, t, p, results, true)
+	forModes(t, func(t *testing.T, mode websocket.IOMode) {
+		py := needPython(t, "python websockets client", "websockets")
+		ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+		defer cancel()
+		url, results := rawServer(ctx, t, mode)
+		p := startPeer(ctx, t, "python websockets client", py, "websockets_client.py", url)
+		judge(ctx, t, p, results, true)
+	})
 }
 
 func TestServerPythonAutobahn(t *testing.T) {
-	py := needPython(t, "python autobahn client", "autobahn.asyncio.websocket")
-	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
-	defer cancel()
-	srv, results := acceptServer(ctx, t)
-	p := startPeer(ctx, t, "python autobahn client", py, "autobahn_client.py", "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws")
-	judge(ctx, t, p, results, true)
+	forModes(t, func(t *testing.T, mode websocket.IOMode) {
+		py := needPython(t, "python autobahn client", "autobahn.asyncio.websocket")
+		ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+		defer cancel()
+		addr, results := acceptServer(ctx, t, mode)
+		p := startPeer(ctx, t, "python autobahn client", py, "autobahn_client.py", "ws://"+addr+"/ws")
+		judge(ctx, t, p, results, true)
+	})
 }
