@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -151,9 +152,17 @@ func (s *Server) Serve(l net.Listener) error {
 	if ls := s.eventLoops(l); ls != nil {
 		return s.serveLoops(l, ls)
 	}
+	return acceptLoop(s, l.Accept, func(nc net.Conn) { go s.serveConn(nc) })
+}
+
+// acceptLoop is Serve's loop: it accepts connections until Shutdown or an
+// error that is not temporary (after a temporary one, such as running out
+// of descriptors, it backs off and tries again), counts each connection
+// in s.handlers, and hands it to serve.
+func acceptLoop[C io.Closer](s *Server, accept func() (C, error), serve func(C)) error {
 	var backoff time.Duration
 	for {
-		nc, err := l.Accept()
+		c, err := accept()
 		if err != nil {
 			if s.closed.Load() {
 				return ErrServerClosed
@@ -173,12 +182,12 @@ func (s *Server) Serve(l net.Listener) error {
 		s.mu.Lock()
 		if s.closed.Load() {
 			s.mu.Unlock()
-			nc.Close()
+			c.Close()
 			return ErrServerClosed
 		}
 		s.handlers.Add(1)
 		s.mu.Unlock()
-		go s.serveConn(nc)
+		serve(c)
 	}
 }
 

@@ -82,43 +82,24 @@ func (s *Server) eventLoops(l net.Listener) *conn.Loops {
 
 // serveLoops is Serve in IOEventLoop mode.
 func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
-	var backoff time.Duration
-	for {
-		sk, err := ls.Accept(l)
-		if err != nil {
-			if s.closed.Load() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.logf("websocket: accept error: %v; retrying in %v", err, backoff)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		s.mu.Lock()
-		if s.closed.Load() {
-			s.mu.Unlock()
-			sk.Close()
-			return ErrServerClosed
-		}
-		s.handlers.Add(1)
-		s.mu.Unlock()
-		s.active.Add(1)
-		h := &loopConn{srv: s, sk: sk}
-		s.mu.Lock()
-		if s.handshaking == nil {
-			s.handshaking = make(map[*loopConn]struct{})
-		}
-		s.handshaking[h] = struct{}{}
-		s.mu.Unlock()
-		opts := s.options()
-		sk.SetReadDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
-		sk.Start(h)
+	accept := func() (*conn.Socket, error) { return ls.Accept(l) }
+	return acceptLoop(s, accept, s.startLoopConn)
+}
+
+// startLoopConn hands an accepted socket to its loop, which reads the
+// opening handshake within HandshakeTimeout.
+func (s *Server) startLoopConn(sk *conn.Socket) {
+	s.active.Add(1)
+	h := &loopConn{srv: s, sk: sk}
+	s.mu.Lock()
+	if s.handshaking == nil {
+		s.handshaking = make(map[*loopConn]struct{})
 	}
+	s.handshaking[h] = struct{}{}
+	s.mu.Unlock()
+	opts := s.options()
+	sk.SetReadDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
+	sk.Start(h)
 }
 
 // loopConn is a connection on an event loop: its opening handshake, then
