@@ -343,13 +343,10 @@ func (s *Socket) Read(p []byte) (int, error) {
 	if dl := s.rdl.Load(); dl != 0 && time.Now().UnixNano() >= dl {
 		return 0, os.ErrDeadlineExceeded
 	}
-	if s.drained || s.isClosed() {
-		if s.isClosed() {
-			return 0, net.ErrClosed
-		}
-		return 0, ErrWouldBlock
+	if s.isClosed() {
+		return 0, net.ErrClosed
 	}
-	if s.backlogged() {
+	if s.drained || s.backlogged() {
 		return 0, ErrWouldBlock
 	}
 	for {
@@ -389,32 +386,8 @@ func (s *Socket) backlogged() bool {
 
 // Write writes p, keeping what the socket cannot take for the loop.
 func (s *Socket) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.isClosed() {
-		return 0, net.ErrClosed
-	}
-	if s.werr != nil {
-		return 0, s.werr
-	}
-	n := 0
-	if s.pending == nil {
-		var err error
-		if n, err = s.write(p); err != nil {
-			s.werr = err
-			return n, err
-		}
-		if n == len(p) {
-			return n, nil
-		}
-		s.pending = pool.GetBuffer(len(p) - n)
-	} else if len(s.pending.B)-int(s.poff) > maxPending {
-		s.werr = ErrSlowConsumer
-		return 0, s.werr
-	}
-	s.pending.B = append(s.pending.B, p[n:]...)
-	s.setEvents(s.events | syscall.EPOLLOUT)
-	return len(p), nil
+	n, err := s.WriteBuffers([][]byte{p})
+	return int(n), err
 }
 
 // WriteBuffers writes the buffers in order, with one writev when the
