@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/testutil"
 
 	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/conn"
@@ -1090,25 +1091,11 @@ func TestLoopServerShutdownWhileAccepting(t *testing.T) {
 	})
 }
 
-// runInChild runs the calling test again in a child process (this test
-// binary) and reports whether the caller is the parent, which must then
-// return: a panic on an event loop then fails this test alone instead of
-// ending the whole run.
+// runInChild runs the calling test in a child process: see
+// testutil.RunInChild.
 func runInChild(t *testing.T) bool {
 	t.Helper()
-	const env = "WEBSOCKET_TEST_CHILD"
-	if os.Getenv(env) == t.Name() {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), env+"="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("in a child process: %v\n%s", err, out)
-	}
-	return true
+	return testutil.RunInChild(t, 2*time.Minute)
 }
 
 // TestLoopServerServeAfterShutdown: a server shut down stays shut in both

@@ -4,7 +4,6 @@ package conn
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/testutil"
 )
 
 // Unit tests of the event loops (Loops) and their sockets (Socket), over
@@ -578,25 +578,11 @@ func loopRound(s *Socket) {
 	}
 }
 
-// runInChild runs the calling test again in a child process (this test
-// binary) and reports whether the caller is the parent, which must then
-// return: a panic on a loop goroutine then fails this test alone instead
-// of ending the whole run.
+// runInChild runs the calling test in a child process: see
+// testutil.RunInChild.
 func runInChild(t *testing.T) bool {
 	t.Helper()
-	const env = "CONN_LOOP_TEST_CHILD"
-	if os.Getenv(env) == t.Name() {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), env+"="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("in a child process: %v\n%s", err, out)
-	}
-	return true
+	return testutil.RunInChild(t, 60*time.Second)
 }
 
 func firstDiff(a, b []byte) int {

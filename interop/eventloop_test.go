@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -105,23 +104,7 @@ func pushServer(ctx context.Context, t *testing.T, mode websocket.IOMode, o webs
 			deliver(results, serverResult{failures, c})
 		}()
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, websocket.ErrServerClosed) {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return l.Addr().String(), results
+	return serve(t, srv), results
 }
 
 // routeUpgrades listens on 127.0.0.1 and relays each connection, by its

@@ -93,6 +93,13 @@ func rawServerWith(ctx context.Context, t *testing.T, mode websocket.IOMode, o w
 			deliver(results, serverResult{serveScenario(ctx, c, msgs), c})
 		},
 	}
+	return "ws://" + serve(t, srv) + "/interop", results
+}
+
+// serve runs srv on a loopback port until the test ends, when it must
+// shut down cleanly, and returns the address.
+func serve(t *testing.T, srv *websocket.Server) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +116,7 @@ func rawServerWith(ctx context.Context, t *testing.T, mode websocket.IOMode, o w
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return "ws://" + l.Addr().String() + "/interop", results
+	return l.Addr().String()
 }
 
 // deliver hands over the first connection's result; a second connection
