@@ -84,7 +84,7 @@ type Server struct {
 	LoopAffinity bool
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners map[net.Listener]*conn.Listening // the Listening in IOEventLoop mode
 	handlers  sync.WaitGroup
 	opts      *AcceptOptions // Options with OnMessage routed through Workers
 	active    atomic.Int64
@@ -317,9 +317,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	for l := range s.listeners {
-		if s.loops != nil {
-			conn.WakeAccept(l) // Accept waits in poll(2), which Close does not wake
+	for l, ln := range s.listeners {
+		if ln != nil {
+			ln.Close()
 		}
 		l.Close()
 	}
@@ -359,9 +359,9 @@ func (s *Server) track(l net.Listener) bool {
 		return false
 	}
 	if s.listeners == nil {
-		s.listeners = make(map[net.Listener]struct{})
+		s.listeners = make(map[net.Listener]*conn.Listening)
 	}
-	s.listeners[l] = struct{}{}
+	s.listeners[l] = nil
 	return true
 }
 

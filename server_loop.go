@@ -80,26 +80,59 @@ func (s *Server) eventLoops(l net.Listener) *conn.Loops {
 	return s.loops
 }
 
-// serveLoops is Serve in IOEventLoop mode.
+// serveLoops is Serve in IOEventLoop mode: the loops accept the
+// connections themselves, and Serve waits for Shutdown or a failed
+// listener.
 func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
-	accept := func() (*conn.Socket, error) { return ls.Accept(l) }
-	return acceptLoop(s, accept, s.startLoopConn)
+	ln, err := ls.Listen(l, s.acceptOnLoop, func(err error) {
+		s.logf("websocket: accept error: %v; retrying", err)
+	})
+	if err != nil {
+		if s.closed.Load() {
+			return ErrServerClosed
+		}
+		return err
+	}
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = ln // for Shutdown
+	s.mu.Unlock()
+	<-ln.Done()
+	if s.closed.Load() {
+		return ErrServerClosed
+	}
+	if err := ln.Err(); err != nil {
+		return err
+	}
+	return ErrServerClosed
 }
 
-// startLoopConn hands an accepted socket to its loop, which reads the
-// opening handshake within HandshakeTimeout.
-func (s *Server) startLoopConn(sk *conn.Socket) {
-	s.active.Add(1)
+// acceptOnLoop takes a socket the loop has just accepted: it counts it and
+// returns its handler, which reads the opening handshake within
+// HandshakeTimeout; nil (close it) once the server is shutting down.
+func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
 	h := &loopConn{srv: s, sk: sk}
+	// Add under mu, after checking closed: Shutdown sets closed under mu
+	// before it waits, so no Add can race its Wait.
 	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return nil
+	}
+	s.handlers.Add(1)
 	if s.handshaking == nil {
 		s.handshaking = make(map[*loopConn]struct{})
 	}
 	s.handshaking[h] = struct{}{}
 	s.mu.Unlock()
+	s.active.Add(1)
 	opts := s.options()
 	sk.SetReadDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
-	sk.Start(h)
+	return h
 }
 
 // loopConn is a connection on an event loop: its opening handshake, then

@@ -157,22 +157,7 @@ func (ls *Loops) Accept(l net.Listener) (*Socket, error) {
 	if a.err != 0 {
 		return nil, os.NewSyscallError("accept4", a.err)
 	}
-	l0 := ls.loops[ls.next.Add(1)%uint32(len(ls.loops))]
-	s := &Socket{fd: int32(a.nfd), gen: sockGen.Add(1), l: l0}
-	switch a.rsa.Addr.Family {
-	case syscall.AF_INET:
-		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&a.rsa))
-		s.rport = bigEndianPort(&sa.Port)
-		s.raddr[10], s.raddr[11] = 0xff, 0xff
-		copy(s.raddr[12:], sa.Addr[:])
-		setNoDelay(a.nfd)
-	case syscall.AF_INET6:
-		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&a.rsa))
-		s.rport = bigEndianPort(&sa.Port)
-		s.raddr = sa.Addr
-		setNoDelay(a.nfd)
-	}
-	return s, nil
+	return a.socket(ls.loops[ls.next.Add(1)%uint32(len(ls.loops))], true), nil
 }
 
 // WakeAccept makes an Accept waiting on l return, for a caller about to
@@ -224,14 +209,8 @@ func bigEndianPort(p *uint16) uint16 {
 	return uint16(b[0])<<8 | uint16(b[1])
 }
 
-// setNoDelay sets TCP_NODELAY, as the net package does for every TCP
-// connection: small writes leave at once.
-func setNoDelay(fd int) {
-	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-}
-
-// sockGen numbers sockets, so that an event for a closed socket is never
-// taken for one that reuses its descriptor.
+// sockGen numbers sockets (newGen), so that an event for a closed socket
+// is never taken for one that reuses its descriptor.
 var sockGen atomic.Uint32
 
 // A Handler receives a Socket's events, on the socket's loop.
@@ -802,6 +781,14 @@ type loop struct {
 	woken    bool  // a wake-up is pending on efd
 	quit     bool
 	stopped  bool
+
+	listenOps []listenOp // Listen and Listening.Close, for the loop
+
+	// Listeners, loop only: those watched, those with connections left
+	// after a batch, and the scratch of accept4.
+	listens []*listenReg
+	more    []*listenReg
+	acc     acceptor
 }
 
 func newLoop() (*loop, error) {
@@ -815,6 +802,7 @@ func newLoop() (*loop, error) {
 		return nil, os.NewSyscallError("eventfd2", errno)
 	}
 	l := &loop{epfd: epfd, efd: int(r)}
+	l.acc.fn = l.acc.accept
 	e := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.efd)}
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.efd, &e); err != nil {
 		syscall.Close(epfd)
@@ -872,11 +860,12 @@ func (l *loop) run() {
 	l.id = goid()
 	loopIDs.Store(l.id, struct{}{})
 	defer loopIDs.Delete(l.id)
-	var due []*LoopTimer
+	var more []*listenReg
+	var dueTimers []*LoopTimer
 	for {
 		l.mu.Lock()
-		incoming, closing := l.incoming, l.closing
-		l.incoming, l.closing = nil, nil
+		incoming, closing, ops := l.incoming, l.closing, l.listenOps
+		l.incoming, l.closing, l.listenOps = nil, nil, nil
 		quit := l.quit
 		l.mu.Unlock()
 		for _, s := range incoming {
@@ -885,13 +874,20 @@ func (l *loop) run() {
 		for _, s := range closing {
 			l.remove(s)
 		}
+		for _, op := range ops {
+			if op.add {
+				l.listen(op.r)
+			} else {
+				l.unlisten(op.r)
+			}
+		}
 		if quit {
 			l.shutdown()
 			return
 		}
 
 		l.mu.Lock()
-		if len(l.incoming)+len(l.closing) > 0 || l.quit {
+		if len(l.incoming)+len(l.closing)+len(l.listenOps) > 0 || l.quit {
 			l.mu.Unlock()
 			continue
 		}
@@ -901,6 +897,9 @@ func (l *loop) run() {
 			d := l.timers[0].when - time.Now().UnixNano()
 			timeout = int(max(0, (d+int64(time.Millisecond)-1)/int64(time.Millisecond)))
 			l.waitAt = l.timers[0].when
+		}
+		if len(l.more) > 0 {
+			timeout = 0 // connections are waiting to be accepted
 		}
 		l.mu.Unlock()
 
@@ -919,6 +918,10 @@ func (l *loop) run() {
 				l.mu.Lock()
 				l.woken = false
 				l.mu.Unlock()
+				continue
+			}
+			if ev.Pad == 0 {
+				l.listenerReady(int(ev.Fd))
 				continue
 			}
 			s := l.socks[ev.Fd]
@@ -941,16 +944,22 @@ func (l *loop) run() {
 			}
 		}
 
-		due = l.expired(due[:0])
-		for i, t := range due {
+		more, l.more = l.more, more[:0]
+		for i, r := range more {
+			l.acceptFrom(r)
+			more[i] = nil
+		}
+
+		dueTimers = l.expired(dueTimers[:0])
+		for i, t := range dueTimers {
 			t.f()
-			due[i] = nil
+			dueTimers[i] = nil
 		}
 	}
 }
 
-// add registers a new socket.
-func (l *loop) add(s *Socket) {
+// add registers a new socket and reports whether it could.
+func (l *loop) add(s *Socket) bool {
 	fd := int(s.fd)
 	if fd >= len(l.socks) {
 		l.socks = append(l.socks, make([]*Socket, fd+1-len(l.socks)+len(l.socks)/2)...)
@@ -965,11 +974,12 @@ func (l *loop) add(s *Socket) {
 	if err != nil {
 		s.st.Or(stClosed)
 		s.finalize()
-		return
+		return false
 	}
 	l.socks[fd] = s
 	// Bytes may have arrived before the registration: level-triggered
 	// epoll reports them on the next wait.
+	return true
 }
 
 // remove closes a socket that Close handed over.
@@ -984,9 +994,16 @@ func (l *loop) remove(s *Socket) {
 func (l *loop) shutdown() {
 	l.mu.Lock()
 	l.stopped = true
-	rest := l.closing
-	l.closing = nil
+	rest, ops := l.closing, l.listenOps
+	l.closing, l.listenOps = nil, nil
 	l.mu.Unlock()
+	for _, op := range ops {
+		op.r.ln.stop(net.ErrClosed)
+	}
+	for _, r := range l.listens {
+		r.ln.stop(net.ErrClosed)
+	}
+	l.listens, l.more = nil, nil
 	for _, s := range rest {
 		l.remove(s)
 	}

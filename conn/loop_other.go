@@ -79,3 +79,20 @@ func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
 
 // WakeAccept does nothing: there are no event loops here.
 func WakeAccept(l net.Listener) {}
+
+// Listening is a listener the loops accept from; none exist here.
+type Listening struct{}
+
+// Listen returns ErrListener: there are no event loops here.
+func (ls *Loops) Listen(l net.Listener, accepted func(*Socket) Handler, temporary func(error)) (*Listening, error) {
+	return nil, ErrListener
+}
+
+// Done is closed when the Listening has stopped.
+func (ln *Listening) Done() <-chan struct{} { return nil }
+
+// Err returns the error that ended the Listening.
+func (ln *Listening) Err() error { return nil }
+
+// Close stops accepting.
+func (ln *Listening) Close() error { return nil }
