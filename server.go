@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/internal/stack"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
 )
@@ -192,6 +193,9 @@ func acceptLoop[C io.Closer](s *Server, accept func() (C, error), serve func(C))
 }
 
 func (s *Server) serveConn(nc net.Conn) {
+	// The handshake takes more stack than a goroutine starts with: grow
+	// it now, two frames deep, rather than in the middle of reading.
+	stack.Grow()
 	n := s.active.Add(1)
 	detached := false
 	defer func() {

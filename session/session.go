@@ -17,6 +17,7 @@ import (
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/deflate"
+	"github.com/rfc6455/websocket/internal/stack"
 	"github.com/rfc6455/websocket/internal/utf8"
 	"github.com/rfc6455/websocket/pool"
 )
@@ -664,6 +665,11 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 				go s.serveHop(ctx, done)
 				return
 			}
+		}
+		if start == uintptr(unsafe.Pointer(&marker)) {
+			// Work ahead, on a fresh stack too small for reading and
+			// answering a message: grow it now, while it is shallow.
+			stack.Grow()
 		}
 		if msg == nil {
 			// Sized like the last message, so that a stream of large
