@@ -33,9 +33,13 @@ func TestEchoModes(t *testing.T) {
 		}
 	}()
 
-	for _, sync := range []bool{false, true} {
+	for _, tc := range []struct {
+		sync bool
+		size int
+	}{{false, 100}, {true, 100}, {false, premaskMin + 3}} {
+		sync := tc.sync
 		cfg := &config{
-			addr: ln.Addr().String(), mode: "echo", conns: 40, inflight: 2, size: 100,
+			addr: ln.Addr().String(), mode: "echo", conns: 40, inflight: 2, size: tc.size,
 			duration: 200 * time.Millisecond, warmup: 50 * time.Millisecond,
 			dialPar: 8, syncWrite: sync, tcp: true, timeout: 5 * time.Second,
 		}

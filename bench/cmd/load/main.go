@@ -225,7 +225,8 @@ type client struct {
 	nc   net.Conn
 	rest []byte // bytes that arrived with the handshake response
 	msg  message
-	seed [2]uint64 // of the mask key sequence, replayed by the raw parser
+	seed [2]uint64  // of the mask key sequence, replayed by the raw parser
+	pre  *premasked // large messages: bodies masked once
 
 	credits atomic.Int64
 	wake    chan struct{}
@@ -263,6 +264,10 @@ func runEcho(cfg *config) error {
 			wake: make(chan struct{}, 1),
 			sent: make([]atomic.Int64, cfg.inflight),
 			hist: &hists[i%len(hists)],
+		}
+		if cfg.size >= premaskMin {
+			rng := rand.New(rand.NewPCG(c.seed[0], c.seed[1]))
+			c.pre = c.msg.premask(func() uint32 { return uint32(rng.Uint64()) })
 		}
 		c.credits.Store(int64(cfg.inflight))
 		clients[i] = c
@@ -406,6 +411,7 @@ type sender struct {
 	rng *rand.Rand
 	buf []byte
 	seq uint64
+	iov [][]byte // premasked: heads and bodies, for writev
 }
 
 func (c *client) newSender() *sender {
@@ -424,6 +430,9 @@ func (c *client) newSender() *sender {
 // send writes the next n messages, as few write calls as flushAt allows.
 func (s *sender) send(n int64) error {
 	c := s.c
+	if c.pre != nil {
+		return s.sendPremasked(n)
+	}
 	k := uint64(c.cfg.inflight)
 	t := now()
 	for ; n > 0; n-- {
@@ -443,6 +452,39 @@ func (s *sender) send(n int64) error {
 			return err
 		}
 		s.buf = s.buf[:0]
+	}
+	return nil
+}
+
+// premaskBatch is how many large messages go out in one writev at most.
+const premaskBatch = 16
+
+// sendPremasked is send for large messages: each frame is its head, made
+// now, and a body masked in advance, written together with writev.
+func (s *sender) sendPremasked(n int64) error {
+	c := s.c
+	k := uint64(c.cfg.inflight)
+	for n > 0 {
+		batch := min(n, premaskBatch)
+		if cap(s.buf) < premaskBatch*maxHead {
+			s.buf = make([]byte, 0, premaskBatch*maxHead)
+		}
+		heads, iov := s.buf[:0], s.iov[:0]
+		t := now()
+		for range batch {
+			v := s.seq % premaskVariants
+			c.sent[s.seq%k].Store(t)
+			start := len(heads)
+			heads = c.msg.appendHead(heads, s.seq, c.pre.keys[v])
+			iov = append(iov, heads[start:], c.pre.bodies[v])
+			s.seq++
+		}
+		s.iov = iov
+		bufs := net.Buffers(iov)
+		if _, err := bufs.WriteTo(c.nc); err != nil {
+			return err
+		}
+		n -= batch
 	}
 	return nil
 }
@@ -486,8 +528,16 @@ func (c *client) read() error {
 	}
 	ps := &parser{msg: &c.msg, raw: c.cfg.tcp}
 	if c.cfg.tcp {
-		rng := rand.New(rand.NewPCG(c.seed[0], c.seed[1]))
-		ps.keys = func() uint32 { return uint32(rng.Uint64()) }
+		if c.pre != nil {
+			var seq uint64
+			ps.keys = func() uint32 {
+				seq++
+				return c.pre.keys[(seq-1)%premaskVariants]
+			}
+		} else {
+			rng := rand.New(rand.NewPCG(c.seed[0], c.seed[1]))
+			ps.keys = func() uint32 { return uint32(rng.Uint64()) }
+		}
 	}
 	size := min(max(c.cfg.inflight*(c.cfg.size+14), 4<<10), 256<<10)
 	buf := make([]byte, size)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
@@ -246,4 +247,33 @@ func BenchmarkCheck64KiB(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestPremasked checks that a frame sent as a head and a premasked body is
+// byte for byte the frame appendFrame makes with the same key, for every
+// variant, and that the parser accepts its echo.
+func TestPremasked(t *testing.T) {
+	const size = premaskMin + 5
+	msg := message{size: size, salt: 0x0123456789abcdef, pattern: newPattern(size)}
+	keys := rand.New(rand.NewPCG(3, 4))
+	pre := msg.premask(func() uint32 { return uint32(keys.Uint64()) })
+	if msg.variants != premaskVariants {
+		t.Fatalf("variants = %d, want %d", msg.variants, premaskVariants)
+	}
+	ps := &parser{msg: &msg}
+	for seq := uint64(0); seq < 3*premaskVariants; seq++ {
+		v := seq % premaskVariants
+		got := append(msg.appendHead(nil, seq, pre.keys[v]), pre.bodies[v]...)
+		want := msg.appendFrame(nil, seq, pre.keys[v])
+		if !bytes.Equal(got, want) {
+			t.Fatalf("message %d: premasked frame differs from appendFrame's", seq)
+		}
+		// The echo: the same payload, unmasked, in a server frame.
+		if done, err := ps.feed(serverFrames(t, want, 0)); err != nil || done != 1 {
+			t.Fatalf("message %d: echo: done %d, %v", seq, done, err)
+		}
+	}
+	if pre.keys[0] == pre.keys[1] && pre.keys[1] == pre.keys[2] {
+		t.Error("the variants share one key")
+	}
 }
