@@ -18,6 +18,7 @@ import (
 // connection costs no hand-off between goroutines and no wake-up of its
 // own.
 type Listening struct {
+	ls        *Loops
 	rc        syscall.RawConn
 	fd        int
 	nodelay   bool // set on the listener, so its sockets have it already
@@ -51,10 +52,12 @@ const acceptBatch = 32
 
 // Listen makes the loops accept the connections of l (a *net.TCPListener
 // or *net.UnixListener) until the returned Listening is closed or l fails.
-// Each new socket is passed to accepted on the loop that accepted it (and
-// that serves it); it is started with the Handler accepted returns, and
-// closed if that is nil. A handler's Ready is called at once, since the
-// peer's first bytes often come with the connection.
+// The loops take the new sockets in turn. Each is passed to accepted on
+// the loop that accepted it, and started with the Handler accepted returns
+// (closed if that is nil) on the loop that serves it (Socket.Start). When
+// that is the same loop, the handler's Ready is called at once, since the
+// peer's first bytes often come with the connection; another loop reads
+// them at its next turn.
 //
 // Running out of descriptors (EMFILE, ENFILE) or memory does not end the
 // Listening: temporary (when not nil) is told, and the loop tries again
@@ -78,7 +81,7 @@ func (ls *Loops) Listen(l net.Listener, accepted func(*Socket) Handler, temporar
 	if err != nil {
 		return nil, err
 	}
-	ln := &Listening{rc: rc, accepted: accepted, temporary: temporary, done: make(chan struct{})}
+	ln := &Listening{ls: ls, rc: rc, accepted: accepted, temporary: temporary, done: make(chan struct{})}
 	if err := rc.Control(func(fd uintptr) {
 		ln.fd = int(fd)
 		if _, ok := l.(*net.TCPListener); ok {
@@ -252,10 +255,21 @@ func (l *loop) acceptFrom(r *listenReg) {
 			return
 		}
 		r.backoff = 0
-		s := a.socket(l, !ln.nodelay)
+		// The sockets go to the loops in turn: EPOLLEXCLUSIVE wakes
+		// whichever loop is idle, often the same one, and a loop keeps
+		// the sockets it serves.
+		to := l
+		if n := uint32(len(ln.ls.loops)); n > 1 {
+			to = ln.ls.loops[ln.ls.next.Add(1)%n]
+		}
+		s := a.socket(to, !ln.nodelay)
 		h := ln.accepted(s)
 		if h == nil {
 			syscall.Close(a.nfd)
+			continue
+		}
+		if to != l {
+			s.Start(h) // its loop reads it at its next turn
 			continue
 		}
 		s.h = h
