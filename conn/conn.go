@@ -642,6 +642,15 @@ func (c *Conn) fillOnce() error {
 	return c.readErr(err)
 }
 
+// ReleaseReadBuffer gives the read buffer back to its pool, dropping
+// whatever bytes are still in it, for a reader that will read no more: its
+// session has ended. A later read borrows a buffer again. Only the reader
+// may call it, as only the reader may call Read.
+func (c *Conn) ReleaseReadBuffer() {
+	c.r, c.w = 0, 0
+	c.putReadBuffer()
+}
+
 // getReadBuffer borrows a read buffer from the pool.
 func (c *Conn) getReadBuffer() {
 	c.rpb = pool.GetBuffer(c.cfg.readBufSize())

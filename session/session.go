@@ -529,6 +529,17 @@ func (s *Session) finishClose() {
 // readError turns an error from the connection into what the reader
 // returns, ending the session unless the error is a cancelled context's.
 func (s *Session) readError(ctx context.Context, err error) error {
+	err = s.classifyReadError(ctx, err)
+	if s.readErr != nil {
+		// The read side is over: its buffer goes back to the pool now,
+		// not to the garbage collector with the connection.
+		s.c.ReleaseReadBuffer()
+	}
+	return err
+}
+
+// classifyReadError is readError without the release.
+func (s *Session) classifyReadError(ctx context.Context, err error) error {
 	if err == conn.ErrWouldBlock && s.readErr == nil {
 		return err // an event loop calls ServeReady again when bytes arrive
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -344,5 +345,41 @@ func TestCancellableContextZeroAllocs(t *testing.T) {
 	defer cancel2()
 	if _, data, err := server.ReadMessage(ctx2); err != nil || string(data) != "after" {
 		t.Fatalf("read after the cancellation: %q %v", data, err)
+	}
+}
+
+// TestReadBufferReleasedAtEnd: once the close handshake is over, neither
+// side's connection still holds a pooled read buffer: the reader gives it
+// back to the pool rather than leave it to the garbage collector with the
+// connection (4 KiB of garbage per connection otherwise). The buffer is
+// conn.Conn's unexported rpb, looked at through reflect.
+func TestReadBufferReleasedAtEnd(t *testing.T) {
+	holds := func(s *Session) bool {
+		return !reflect.ValueOf(s.c).Elem().FieldByName("rpb").IsNil()
+	}
+	client, server := pair(t, nil, nil)
+	if err := client.WriteMessage(bg, Text, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := server.ReadMessage(bg); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan bool, 1)
+	go func() {
+		_, _, err := client.ReadMessage(bg) // reads the server's close frame
+		var ce *CloseError
+		if !errors.As(err, &ce) {
+			t.Errorf("client read %v, want a CloseError", err)
+		}
+		got <- holds(client) // on the reader's goroutine, as the buffer is the reader's
+	}()
+	if err := server.Close(frame.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	if holds(server) {
+		t.Error("the server's connection still holds its read buffer after the close handshake")
+	}
+	if <-got {
+		t.Error("the client's connection still holds its read buffer after the close handshake")
 	}
 }
