@@ -98,7 +98,9 @@ type Server struct {
 	handshaking map[*loopConn]struct{}
 }
 
-// ListenAndServe listens on s.Addr and serves until Shutdown.
+// ListenAndServe listens on s.Addr and serves until Shutdown. Its
+// connections have TCP keep-alive as net.Listen's do (probes after 15 s
+// of silence), in both I/O modes.
 func (s *Server) ListenAndServe() error {
 	if s.closed.Load() {
 		return ErrServerClosed
