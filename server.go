@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log"
 	"net"
 	"net/http"
@@ -155,17 +154,18 @@ func (s *Server) Serve(l net.Listener) error {
 	if ls := s.eventLoops(l); ls != nil {
 		return s.serveLoops(l, ls)
 	}
-	return acceptLoop(s, l.Accept, func(nc net.Conn) { go s.serveConn(nc) })
+	return s.acceptLoop(l)
 }
 
-// acceptLoop is Serve's loop: it accepts connections until Shutdown or an
-// error that is not temporary (after a temporary one, such as running out
-// of descriptors, it backs off and tries again), counts each connection
-// in s.handlers, and hands it to serve.
-func acceptLoop[C io.Closer](s *Server, accept func() (C, error), serve func(C)) error {
+// acceptLoop is Serve's loop in the goroutine mode: it accepts connections
+// until Shutdown or an error that is not temporary (after a temporary one,
+// such as running out of descriptors, it backs off and tries again),
+// counts each connection in s.handlers, and serves it on a goroutine of
+// its own. (In the event-loop mode the loops accept: serveLoops.)
+func (s *Server) acceptLoop(l net.Listener) error {
 	var backoff time.Duration
 	for {
-		c, err := accept()
+		c, err := l.Accept()
 		if err != nil {
 			if s.closed.Load() {
 				return ErrServerClosed
@@ -190,7 +190,7 @@ func acceptLoop[C io.Closer](s *Server, accept func() (C, error), serve func(C))
 		}
 		s.handlers.Add(1)
 		s.mu.Unlock()
-		serve(c)
+		go s.serveConn(c)
 	}
 }
 
