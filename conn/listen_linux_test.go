@@ -537,6 +537,21 @@ func TestListenAcceptedNil(t *testing.T) {
 	}
 }
 
+// echoing listens on a new TCP listener through ls and dials n clients,
+// each of which has had one message echoed: the Listening is serving.
+func echoing(t *testing.T, ls *Loops, n int) (*net.TCPListener, *acceptRecorder, *Listening, []net.Conn) {
+	t.Helper()
+	l := listenTCP(t, false)
+	rec := newAcceptRecorder()
+	ln := mustListen(t, ls, l, rec.accepted, noTemporary(t))
+	clients := dialN(t, l, n)
+	for i, c := range clients {
+		writeMsg(t, c, clientMsg(i))
+		readEcho(t, c, clientMsg(i))
+	}
+	return l, rec, ln, clients
+}
+
 // TestListenClose: Listening.Close stops the accepting at once: Done is
 // closed when it returns, Err stays nil, a connection made afterwards
 // waits in the backlog without accepted being called, and the listener,
@@ -546,14 +561,7 @@ func TestListenAcceptedNil(t *testing.T) {
 func TestListenClose(t *testing.T) {
 	t.Run("from the test", func(t *testing.T) {
 		ls := newTestLoops(t, 2)
-		l := listenTCP(t, false)
-		rec := newAcceptRecorder()
-		ln := mustListen(t, ls, l, rec.accepted, noTemporary(t))
-		clients := dialN(t, l, 3)
-		for i, c := range clients {
-			writeMsg(t, c, clientMsg(i))
-			readEcho(t, c, clientMsg(i))
-		}
+		l, rec, ln, clients := echoing(t, ls, 3)
 		rec.waitAccepted(t, 3, 5*time.Second)
 
 		if err := ln.Close(); err != nil {
@@ -794,14 +802,7 @@ func listenerFD(t *testing.T, l syscall.Conn) int {
 func TestListenLoopsClose(t *testing.T) {
 	t.Run("serving", func(t *testing.T) {
 		ls := newTestLoops(t, 2)
-		l := listenTCP(t, false)
-		rec := newAcceptRecorder()
-		ln := mustListen(t, ls, l, rec.accepted, noTemporary(t))
-		clients := dialN(t, l, 4)
-		for i, c := range clients {
-			writeMsg(t, c, clientMsg(i))
-			readEcho(t, c, clientMsg(i))
-		}
+		l, rec, ln, clients := echoing(t, ls, 4)
 		if err := ls.Close(); err != nil {
 			t.Fatal(err)
 		}
