@@ -21,7 +21,8 @@ type Listening struct {
 	ls        *Loops
 	rc        syscall.RawConn
 	fd        int
-	nodelay   bool // set on the listener, so its sockets have it already
+	nodelay   bool         // set on the listener, so its sockets have it already
+	early     atomic.Int64 // sockets queued before that, which lack it (takeEarly)
 	accepted  func(*Socket) Handler
 	temporary func(error)
 	regs      []*listenReg // one per loop
@@ -86,8 +87,17 @@ func (ls *Loops) Listen(l net.Listener, accepted func(*Socket) Handler, temporar
 		ln.fd = int(fd)
 		if _, ok := l.(*net.TCPListener); ok {
 			// Accepted sockets inherit TCP_NODELAY from the listener: one
-			// system call here instead of one per connection.
+			// system call here instead of one per connection. But the
+			// kernel makes a connection's socket when its handshake
+			// completes, so those already queued lack it; without it, a
+			// small write waits up to 40 ms for the peer's delayed ACK.
+			// The queue's length at this point says how many they are.
 			ln.nodelay = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1) == nil
+			if ln.nodelay {
+				n, ok := acceptQueueLen(int(fd))
+				ln.nodelay = ok
+				ln.early.Store(int64(n))
+			}
 		}
 	}); err != nil {
 		return nil, err
@@ -262,7 +272,7 @@ func (l *loop) acceptFrom(r *listenReg) {
 		if n := uint32(len(ln.ls.loops)); n > 1 {
 			to = ln.ls.loops[ln.ls.next.Add(1)%n]
 		}
-		s := a.socket(to, !ln.nodelay)
+		s := a.socket(to, !ln.nodelay || ln.takeEarly())
 		h := ln.accepted(s)
 		if h == nil {
 			syscall.Close(a.nfd)
@@ -278,6 +288,36 @@ func (l *loop) acceptFrom(r *listenReg) {
 		}
 	}
 	l.more = append(l.more, r)
+}
+
+// takeEarly reports whether the next accepted connection is one of those
+// queued before TCP_NODELAY was set on the listener, counting it off. The
+// count may include a few that came right after, which are then set twice.
+func (ln *Listening) takeEarly() bool {
+	for {
+		n := ln.early.Load()
+		if n <= 0 {
+			return false
+		}
+		if ln.early.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// acceptQueueLen returns how many connections wait in the accept queue of
+// the listening TCP socket fd: Linux reports it in TCP_INFO's unacked
+// field for a socket in the LISTEN state. ok is false if it cannot tell.
+func acceptQueueLen(fd int) (n int, ok bool) {
+	var info syscall.TCPInfo
+	size := uint32(unsafe.Sizeof(info))
+	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.IPPROTO_TCP, syscall.TCP_INFO,
+		uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
+	const tcpListen = 10 // TCP_LISTEN in the kernel's state numbering
+	if errno != 0 || uintptr(size) < unsafe.Offsetof(info.Unacked)+unsafe.Sizeof(info.Unacked) || info.State != tcpListen {
+		return 0, false
+	}
+	return int(info.Unacked), true
 }
 
 // pause stops accepting for a while after a temporary error: the
