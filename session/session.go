@@ -543,6 +543,12 @@ func (s *Session) classifyReadError(ctx context.Context, err error) error {
 	if err == conn.ErrWouldBlock && s.readErr == nil {
 		return err // an event loop calls ServeReady again when bytes arrive
 	}
+	if ce, ok := err.(*CloseError); ok && ce.Err == nil && s.readErr == nil {
+		// The peer's close frame, the usual end: no cause to unwrap, so
+		// no need for the errors.As walks below.
+		s.readErr = ce
+		return ce
+	}
 	if isTimeout(err) && s.readErr == nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
