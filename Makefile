@@ -20,9 +20,11 @@ STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck
 
-## test: gofmt, go vet, import rules, then every test with the race detector.
+## test: gofmt, go vet, import rules, then every test with the race detector,
+## and the frame package once more without its assembly (purego).
 test: fmt-check vet check-deps
 	$(GO) test -race -shuffle=on -timeout 10m ./...
+	$(GO) test -tags purego ./frame
 
 fmt-check:
 	@unformatted="$$(gofmt -l .)"; \

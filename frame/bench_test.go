@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-var benchSizes = []int{16, 125, 1024, 64 << 10, 1 << 20}
+var benchSizes = []int{16, 125, 300, 1024, 64 << 10, 1 << 20}
 
 // BenchmarkMask compares Mask with the byte-by-byte definition and with
 // copy, the speed of memory itself.

@@ -51,6 +51,27 @@ func TestMaskMatchesDefinition(t *testing.T) {
 	}
 }
 
+// Long payloads, where the amd64 build masks 64-byte blocks in assembly
+// and the word loop finishes: every key position, misaligned slices and
+// lengths around the block boundaries.
+func TestMaskLongMatchesDefinition(t *testing.T) {
+	key := [4]byte{0x9A, 0x01, 0x5C, 0xE3}
+	src := seq(70000)
+	for _, n := range []int{255, 256, 257, 319, 320, 321, 1000, 1024, 4099, 65536, 65536 + 63, 69990} {
+		for pos := range 4 {
+			for _, off := range []int{0, 1, 3, 7} {
+				got := bytes.Clone(src[:off+n])
+				want := bytes.Clone(got)
+				gp := Mask(key, pos, got[off:])
+				wp := maskBytewise(key, pos, want[off:])
+				if gp != wp || !bytes.Equal(got, want) {
+					t.Fatalf("length %d, pos %d, offset %d: Mask differs from the definition", n, pos, off)
+				}
+			}
+		}
+	}
+}
+
 // Masking twice restores the input, and masking in pieces, each continuing
 // at the position the previous returned, equals masking whole.
 func TestMaskProperties(t *testing.T) {
