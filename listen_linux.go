@@ -11,27 +11,28 @@ import (
 // every 15 s, 9 of them) set once on the listening socket, which Linux
 // copies into every socket it accepts: four system calls per connection
 // fewer, and the same for the event loops' sockets, which the net package
-// never sees.
+// never sees. They are set before the socket listens, so no connection
+// can be accepted without them.
 func listen(addr string) (net.Listener, error) {
-	lc := net.ListenConfig{KeepAlive: -1}
+	var serr error
+	lc := net.ListenConfig{
+		KeepAlive: -1,
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) {
+				for _, o := range keepAlive {
+					if serr = syscall.SetsockoptInt(int(fd), o.level, o.opt, o.value); serr != nil {
+						return
+					}
+				}
+			})
+		},
+	}
 	l, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := l.(*net.TCPListener).SyscallConn()
-	if err != nil {
-		l.Close()
-		return net.Listen("tcp", addr)
-	}
-	var serr error
-	err = rc.Control(func(fd uintptr) {
-		for _, o := range keepAlive {
-			if serr = syscall.SetsockoptInt(int(fd), o.level, o.opt, o.value); serr != nil {
-				return
-			}
-		}
-	})
-	if err != nil || serr != nil {
+	if serr != nil {
+		// Leave keep-alive to the net package, per connection.
 		l.Close()
 		return net.Listen("tcp", addr)
 	}
