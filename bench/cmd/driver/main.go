@@ -31,7 +31,9 @@
 // second; idle measures the server's resident memory per idle upgraded
 // connection (VmRSS from /proc/PID/status before and after -idle-conns
 // connections); handshake measures the server's CPU time per handshake
-// (utime+stime from /proc/PID/stat over -handshakes handshakes).
+// (utime+stime from /proc/PID/stat over -handshakes handshakes). For the
+// echo scenarios a second table gives the server's CPU time per round
+// trip, which moves less than the rates with the machine's speed.
 package main
 
 import (

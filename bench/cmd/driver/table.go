@@ -48,13 +48,15 @@ func render(cfg *config, results map[string]map[string][]result) string {
 			medians[c] = median(vals)
 			fmt.Fprintf(&b, " %s |", format(sc, medians[c]))
 		}
-		fmt.Fprintf(&b, " %s | %s |", ratioBest(sc, medians, ours), ratio(medians, ours, tcp))
+		lower := sc.lowerIsBetter()
+		fmt.Fprintf(&b, " %s | %s |", ratioBest(lower, medians, ours), ratio(medians, ours, tcp))
 		if withEL {
-			fmt.Fprintf(&b, " %s | %s |", ratioBest(sc, medians, oursEL), ratio(medians, oursEL, ours))
+			fmt.Fprintf(&b, " %s | %s |", ratioBest(lower, medians, oursEL), ratio(medians, oursEL, ours))
 		}
 		b.WriteString("\n")
 	}
 
+	cpuTable(&b, cfg, results)
 	for _, sc := range cfg.scenarios {
 		if sc.rtt != "" {
 			rttTable(&b, cols, sc, results[sc.name])
@@ -79,6 +81,58 @@ func render(cfg *config, results map[string]map[string][]result) string {
 		b.WriteString("\nFailed runs:\n\n" + strings.Join(failures, "\n") + "\n")
 	}
 	return b.String()
+}
+
+// cpuTable prints the server's CPU time per round trip in the echo
+// scenarios: for each run, the cores the server used divided by its round
+// trips per second, and the median over the rounds. It is what a library
+// spends per message whether or not the server is the bottleneck, and it
+// moves less than the rates do with the machine's speed.
+func cpuTable(b *strings.Builder, cfg *config, results map[string]map[string][]result) {
+	cols := cfg.contestants
+	withEL := slices.Contains(cols, oursEL)
+	var rows []string
+	for _, sc := range cfg.scenarios {
+		if sc.mode != "echo" {
+			continue
+		}
+		var row strings.Builder
+		medians := map[string]float64{}
+		fmt.Fprintf(&row, "| %s |", sc.name)
+		for _, c := range cols {
+			var vals []float64
+			for _, r := range results[sc.name][c] {
+				if r.err == nil && r.value > 0 && r.serverCPU > 0 {
+					vals = append(vals, r.serverCPU/r.value*1e6)
+				}
+			}
+			if len(vals) == 0 {
+				row.WriteString(" - |")
+				continue
+			}
+			medians[c] = median(vals)
+			fmt.Fprintf(&row, " %s |", trim(medians[c]))
+		}
+		if len(medians) == 0 {
+			continue
+		}
+		fmt.Fprintf(&row, " %s |", ratioBest(true, medians, ours))
+		if withEL {
+			fmt.Fprintf(&row, " %s |", ratioBest(true, medians, oursEL))
+		}
+		rows = append(rows, row.String())
+	}
+	if len(rows) == 0 {
+		return
+	}
+	ratioCols := []string{"ours/best peer"}
+	if withEL {
+		ratioCols = append(ratioCols, "el/best peer")
+	}
+	fmt.Fprintf(b, "\nServer CPU per round trip (µs, lower is better), medians of the rounds:\n\n")
+	fmt.Fprintf(b, "| scenario | %s | %s |\n", strings.Join(cols, " | "), strings.Join(ratioCols, " | "))
+	fmt.Fprintf(b, "|---|%s\n", strings.Repeat("---:|", len(cols)+len(ratioCols)))
+	b.WriteString(strings.Join(rows, "\n") + "\n")
 }
 
 // rttTable prints the round-trip rate and time percentiles of one scenario,
@@ -188,8 +242,9 @@ func median(v []float64) float64 {
 }
 
 // ratioBest divides who (one of ours) by the best peer library (neither of
-// ours nor the TCP baseline).
-func ratioBest(sc scenario, medians map[string]float64, who string) string {
+// ours nor the TCP baseline): the one with the lowest value if lower is
+// better, else the highest.
+func ratioBest(lower bool, medians map[string]float64, who string) string {
 	o, ok := medians[who]
 	if !ok {
 		return "-"
@@ -199,7 +254,7 @@ func ratioBest(sc scenario, medians map[string]float64, who string) string {
 		if isOurs(c) || c == tcp {
 			continue
 		}
-		if bestName == "" || (sc.lowerIsBetter() && v < best) || (!sc.lowerIsBetter() && v > best) ||
+		if bestName == "" || (lower && v < best) || (!lower && v > best) ||
 			(v == best && c < bestName) {
 			best, bestName = v, c
 		}
