@@ -100,9 +100,14 @@ func cpuTable(b *strings.Builder, cfg *config, results map[string]map[string][]r
 		medians := map[string]float64{}
 		fmt.Fprintf(&row, "| %s |", sc.name)
 		for _, c := range cols {
+			runs := results[sc.name][c]
+			if slices.ContainsFunc(runs, func(r result) bool { return r.err != nil }) {
+				row.WriteString(" FAIL |") // as in the table of rates
+				continue
+			}
 			var vals []float64
-			for _, r := range results[sc.name][c] {
-				if r.err == nil && r.value > 0 && r.serverCPU > 0 {
+			for _, r := range runs {
+				if r.value > 0 && r.serverCPU > 0 {
 					vals = append(vals, r.serverCPU/r.value*1e6)
 				}
 			}
