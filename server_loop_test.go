@@ -878,6 +878,9 @@ func TestLoopServerShutdown(t *testing.T) {
 		srv := &websocket.Server{IO: mode}
 		srv.Options.OnMessage = echoPush
 		srv.Options.PingInterval = 20 * time.Millisecond // heartbeat timers too
+		// The raw peer p never answers a ping: a pong timeout as short as
+		// the interval would reset it before Shutdown on a slow machine.
+		srv.Options.PongTimeout = time.Minute
 		srv.Options.HandshakeTimeout = time.Minute
 		addr, served := serveOn(t, srv)
 
