@@ -235,14 +235,20 @@ func TestPongTimeout(t *testing.T) {
 // TestPingAnswered: a peer that answers keeps the session and gives an RTT.
 func TestPingAnswered(t *testing.T) {
 	rtt := make(chan time.Duration, 1)
+	answered := make(chan struct{})
 	srv := &websocket.Server{Handler: func(c *websocket.Conn, _ *websocket.Request) {
-		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		// Serve reads the pongs until the peer has answered three pings.
+		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		go func() {
+			<-answered
+			cancel()
+		}()
 		c.Serve(ctx)
 		rtt <- c.RTT()
 	}}
 	srv.Options.PingInterval = 50 * time.Millisecond
-	srv.Options.PongTimeout = 200 * time.Millisecond
+	srv.Options.PongTimeout = 2 * time.Second
 	addr := startServer(t, srv)
 	p := dialRaw(t, addr)
 	for i := 0; i < 3; i++ {
@@ -252,6 +258,7 @@ func TestPingAnswered(t *testing.T) {
 		}
 		p.send(true, 0, frame.OpPong, payload)
 	}
+	close(answered)
 	if d := <-rtt; d <= 0 {
 		t.Fatalf("RTT = %v, want > 0", d)
 	}

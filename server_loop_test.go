@@ -749,7 +749,9 @@ func TestLoopServerHeartbeat(t *testing.T) {
 		closed, onClose := closeCh()
 		srv, addr := startPush(t, mode, func(s *websocket.Server) {
 			s.Options.PingInterval = 50 * time.Millisecond
-			s.Options.PongTimeout = 100 * time.Millisecond
+			// Long enough that "answering" never misses it on a slow
+			// machine, short enough that "silent" ends quickly.
+			s.Options.PongTimeout = 500 * time.Millisecond
 			s.Options.OnClose = onClose
 		})
 		t.Run("silent", func(t *testing.T) {
