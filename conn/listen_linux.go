@@ -311,7 +311,7 @@ func (ln *Listening) takeEarly() bool {
 func acceptQueueLen(fd int) (n int, ok bool) {
 	var info syscall.TCPInfo
 	size := uint32(unsafe.Sizeof(info))
-	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.IPPROTO_TCP, syscall.TCP_INFO,
+	_, _, errno := syscall.Syscall6(sysGetsockopt, uintptr(fd), syscall.IPPROTO_TCP, syscall.TCP_INFO,
 		uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
 	const tcpListen = 10 // TCP_LISTEN in the kernel's state numbering
 	if errno != 0 || uintptr(size) < unsafe.Offsetof(info.Unacked)+unsafe.Sizeof(info.Unacked) || info.State != tcpListen {

@@ -152,7 +152,9 @@ func (ls *Loops) Accept(l net.Listener) (*Socket, error) {
 			fd             int32
 			events, revent int16
 		}{{fd: int32(a.lfd), events: 0x1}} // POLLIN
-		syscall.Syscall(syscall.SYS_POLL, uintptr(unsafe.Pointer(&pfd[0])), 1, 500)
+		// ppoll: poll(2) itself is missing on some architectures (arm64).
+		ts := syscall.NsecToTimespec(int64(500 * time.Millisecond))
+		syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd[0])), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
 	}
 	if a.err != 0 {
 		return nil, os.NewSyscallError("accept4", a.err)
@@ -193,7 +195,7 @@ func (a *acceptor) accept(fd uintptr) {
 	a.lfd = int(fd)
 	for {
 		a.alen = syscall.SizeofSockaddrAny
-		r, _, e := syscall.Syscall6(syscall.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&a.rsa)), uintptr(unsafe.Pointer(&a.alen)),
+		r, _, e := syscall.Syscall6(sysAccept4, fd, uintptr(unsafe.Pointer(&a.rsa)), uintptr(unsafe.Pointer(&a.alen)),
 			syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
 		if e == syscall.EINTR || e == syscall.ECONNABORTED {
 			continue

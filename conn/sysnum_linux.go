@@ -1,0 +1,10 @@
+//go:build linux && !386
+
+package conn
+
+import "syscall"
+
+const (
+	sysAccept4    = syscall.SYS_ACCEPT4
+	sysGetsockopt = syscall.SYS_GETSOCKOPT
+)
