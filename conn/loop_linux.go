@@ -18,7 +18,8 @@ import (
 )
 
 // Loops is a fixed set of event loops, each a goroutine waiting on an
-// epoll instance, that own non-blocking sockets (Socket). A socket that
+// epoll instance (through the runtime's poller, so a waiting loop holds
+// no thread), that own non-blocking sockets (Socket). A socket that
 // waits for bytes costs its state and nothing else: no goroutine, no
 // buffer. When bytes arrive, the socket's loop calls its handler, which
 // reads what is there without blocking; what the socket cannot take at
@@ -35,7 +36,8 @@ type Loops struct {
 	// Affinity pins each loop to a CPU of its own (loop i to the i-th
 	// CPU the process may use), as pool.WorkersConfig.Affinity does for
 	// workers: on a machine that runs little else, a loop keeps its
-	// caches warm. Default false.
+	// caches warm. A pinned loop has its thread to itself and waits in
+	// epoll_wait there. Default false.
 	Affinity bool
 
 	loops  []*loop
@@ -77,11 +79,10 @@ func (ls *Loops) Start() error {
 		n = runtime.GOMAXPROCS(0)
 	}
 	for range n {
-		l, err := newLoop()
+		l, err := newLoop(!ls.Affinity)
 		if err != nil {
 			for _, l := range ls.loops {
-				syscall.Close(l.epfd)
-				syscall.Close(l.efd)
+				l.closeFDs()
 			}
 			ls.loops = nil
 			return err
@@ -195,7 +196,7 @@ func (a *acceptor) accept(fd uintptr) {
 	a.lfd = int(fd)
 	for {
 		a.alen = syscall.SizeofSockaddrAny
-		r, _, e := syscall.Syscall6(sysAccept4, fd, uintptr(unsafe.Pointer(&a.rsa)), uintptr(unsafe.Pointer(&a.alen)),
+		r, _, e := syscall.RawSyscall6(sysAccept4, fd, uintptr(unsafe.Pointer(&a.rsa)), uintptr(unsafe.Pointer(&a.alen)),
 			syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
 		if e == syscall.EINTR || e == syscall.ECONNABORTED {
 			continue
@@ -298,10 +299,13 @@ func (s *Socket) Start(h Handler) {
 // finalize closes the descriptor and tells the handler, once, whoever
 // calls it: the loop, or the last goroutine when the loops have stopped.
 func (s *Socket) finalize() {
-	if s.st.Or(stRemoved)&stRemoved != 0 {
+	if st := s.st.Or(stRemoved); st&stRemoved != 0 {
 		return
+	} else if st&stLingerTime != 0 {
+		syscall.Close(int(s.fd)) // may wait for the peer: tell the scheduler
+	} else {
+		rawClose(int(s.fd))
 	}
-	syscall.Close(int(s.fd))
 	s.mu.Lock()
 	if s.rtimer != nil {
 		s.rtimer.Stop()
@@ -331,14 +335,14 @@ func (s *Socket) Read(p []byte) (int, error) {
 		return 0, ErrWouldBlock
 	}
 	for {
-		n, err := syscall.Read(int(s.fd), p)
+		n, err := rawRead(int(s.fd), p)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
 			s.drained = true
 			return 0, ErrWouldBlock
-		case err != nil:
+		case err != 0:
 			return 0, os.NewSyscallError("read", err)
 		case n == 0 && len(p) > 0:
 			return 0, io.EOF
@@ -406,7 +410,7 @@ func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
 				k++
 				skip = 0
 			}
-			n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, uintptr(s.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
+			n, errno := rawWritev(int(s.fd), iov[:k])
 			if errno == syscall.EINTR {
 				continue
 			}
@@ -444,9 +448,9 @@ func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
 func (s *Socket) write(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
-		k, err := syscall.Write(int(s.fd), p[n:])
+		k, err := rawWrite(int(s.fd), p[n:])
 		switch err {
-		case nil:
+		case 0:
 			n += k
 		case syscall.EINTR:
 		case syscall.EAGAIN:
@@ -571,7 +575,7 @@ func (s *Socket) setEvents(ev uint32) {
 	}
 	s.events = ev
 	e := syscall.EpollEvent{Events: ev, Fd: s.fd, Pad: int32(s.gen)}
-	syscall.EpollCtl(s.l.epfd, syscall.EPOLL_CTL_MOD, int(s.fd), &e)
+	rawEpollCtl(s.l.epfd, syscall.EPOLL_CTL_MOD, int(s.fd), &e)
 }
 
 // Close closes the socket: at once for writers, on the loop for the
@@ -604,10 +608,11 @@ func (s *Socket) Close() error {
 
 // The bits of Socket.st.
 const (
-	stClosed  = 1 << iota // Close was called
-	stLinger              // the descriptor stays open until pending is written
-	stReset               // SetLinger(0): Close drops what is pending
-	stRemoved             // the descriptor is closed and the handler told
+	stClosed     = 1 << iota // Close was called
+	stLinger                 // the descriptor stays open until pending is written
+	stReset                  // SetLinger(0): Close drops what is pending
+	stRemoved                // the descriptor is closed and the handler told
+	stLingerTime             // SetLinger(n > 0): closing the descriptor may block
 )
 
 // closeFlushTime bounds how long a closed socket waits for its peer to
@@ -662,6 +667,11 @@ func (s *Socket) SetLinger(sec int) error {
 	}
 	if sec == 0 {
 		s.st.Or(stReset)
+	}
+	if sec > 0 {
+		s.st.Or(stLingerTime)
+	} else {
+		s.st.And(^uint32(stLingerTime))
 	}
 	l := syscall.Linger{Onoff: 1, Linger: int32(sec)}
 	if sec < 0 {
@@ -772,6 +782,18 @@ type loop struct {
 	efd  int // eventfd: wakes the loop
 	id   uint64
 
+	// The loop waits for events in the runtime's poller, which watches
+	// the epoll descriptor as a file (wf): a loop waiting there holds no
+	// thread and makes no system call the scheduler must watch. A loop
+	// pinned to a CPU (Affinity) has a thread of its own and waits in
+	// epoll_wait; wf is nil then.
+	wf       *os.File
+	wrc      syscall.RawConn
+	waitFn   func(fd uintptr) bool // poll, bound once
+	waitN    int                   // what waitFn found
+	waitErr  syscall.Errno
+	deadline int64 // wf's read deadline, 0 for none
+
 	socks  []*Socket // by descriptor; loop only
 	events [256]syscall.EpollEvent
 
@@ -793,7 +815,7 @@ type loop struct {
 	acc     acceptor
 }
 
-func newLoop() (*loop, error) {
+func newLoop(park bool) (*loop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
@@ -807,11 +829,72 @@ func newLoop() (*loop, error) {
 	l.acc.fn = l.acc.accept
 	e := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.efd)}
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.efd, &e); err != nil {
-		syscall.Close(epfd)
-		syscall.Close(l.efd)
+		l.closeFDs()
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
+	if park {
+		// os.NewFile hands a non-blocking descriptor to the poller.
+		if err := syscall.SetNonblock(epfd, true); err != nil {
+			l.closeFDs()
+			return nil, os.NewSyscallError("fcntl", err)
+		}
+		l.wf = os.NewFile(uintptr(epfd), "epoll")
+		rc, err := l.wf.SyscallConn()
+		if err != nil {
+			l.closeFDs()
+			return nil, err
+		}
+		l.wrc = rc
+		l.waitFn = l.poll
+	}
 	return l, nil
+}
+
+// closeFDs closes the loop's epoll and event descriptors.
+func (l *loop) closeFDs() {
+	if l.wf != nil {
+		l.wf.Close()
+	} else {
+		syscall.Close(l.epfd)
+	}
+	syscall.Close(l.efd)
+}
+
+// poll collects the ready events without waiting; it reports whether the
+// loop has something to do (as RawConn.Read wants it).
+func (l *loop) poll(uintptr) bool {
+	l.waitN, l.waitErr = rawEpollPoll(l.epfd, l.events[:])
+	return l.waitN > 0 || l.waitErr != 0 && l.waitErr != syscall.EINTR
+}
+
+// wait collects the ready events, waiting for one until the time until
+// (Unix nanoseconds; 0 for no limit, -1 for no wait).
+func (l *loop) wait(until int64) (int, error) {
+	if l.wf == nil {
+		timeout := -1
+		if until < 0 {
+			timeout = 0
+		} else if until > 0 {
+			d := until - time.Now().UnixNano()
+			timeout = int(max(0, (d+int64(time.Millisecond)-1)/int64(time.Millisecond)))
+		}
+		return syscall.EpollWait(l.epfd, l.events[:], timeout)
+	}
+	if l.poll(0) || until < 0 {
+		return l.waitN, errnoErr(l.waitErr)
+	}
+	if until != l.deadline {
+		l.deadline = until
+		var t time.Time
+		if until > 0 {
+			t = time.Unix(0, until)
+		}
+		l.wf.SetReadDeadline(t)
+	}
+	if err := l.wrc.Read(l.waitFn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, err
+	}
+	return l.waitN, errnoErr(l.waitErr)
 }
 
 // wake interrupts the loop's wait.
@@ -826,7 +909,7 @@ func (l *loop) wake() {
 	l.woken = true
 	l.mu.Unlock()
 	var one = [8]byte{1}
-	syscall.Write(l.efd, one[:])
+	rawWrite(l.efd, one[:])
 }
 
 // loopIDs holds the goroutine ids of running loops, for onLoop.
@@ -893,19 +976,18 @@ func (l *loop) run() {
 			l.mu.Unlock()
 			continue
 		}
-		timeout := -1
+		var until int64
 		l.waitAt = -1
 		if len(l.timers) > 0 {
-			d := l.timers[0].when - time.Now().UnixNano()
-			timeout = int(max(0, (d+int64(time.Millisecond)-1)/int64(time.Millisecond)))
-			l.waitAt = l.timers[0].when
+			until = l.timers[0].when
+			l.waitAt = until
 		}
 		if len(l.more) > 0 {
-			timeout = 0 // connections are waiting to be accepted
+			until = -1 // connections are waiting to be accepted
 		}
 		l.mu.Unlock()
 
-		n, err := syscall.EpollWait(l.epfd, l.events[:], timeout)
+		n, err := l.wait(until)
 		l.mu.Lock()
 		l.waitAt = 0
 		l.mu.Unlock()
@@ -916,7 +998,7 @@ func (l *loop) run() {
 			ev := &l.events[i]
 			if int(ev.Fd) == l.efd {
 				var b [8]byte
-				syscall.Read(l.efd, b[:])
+				rawRead(l.efd, b[:])
 				l.mu.Lock()
 				l.woken = false
 				l.mu.Unlock()
@@ -971,9 +1053,9 @@ func (l *loop) add(s *Socket) bool {
 	s.mu.Lock()
 	s.events |= syscall.EPOLLIN | syscall.EPOLLRDHUP
 	e := syscall.EpollEvent{Events: s.events, Fd: s.fd, Pad: int32(s.gen)}
-	err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &e)
+	err := rawEpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &e)
 	s.mu.Unlock()
-	if err != nil {
+	if err != 0 {
 		s.st.Or(stClosed)
 		s.finalize()
 		return false
@@ -1018,8 +1100,7 @@ func (l *loop) shutdown() {
 			l.remove(s)
 		}
 	}
-	syscall.Close(l.epfd)
-	syscall.Close(l.efd)
+	l.closeFDs()
 }
 
 // ---------------------------------------------------------------------------

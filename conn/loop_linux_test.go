@@ -1371,3 +1371,69 @@ func TestWakeAccept(t *testing.T) {
 		t.Fatal("Accept did not return after WakeAccept and Close")
 	}
 }
+
+// TestLoopsWaitModes: loops wait in the runtime's poller, and loops pinned
+// to a CPU (Affinity) in epoll_wait on a thread of their own; both carry
+// bytes, wake for a timer reset to fire sooner, and close their
+// descriptors.
+func TestLoopsWaitModes(t *testing.T) {
+	for _, affinity := range []bool{false, true} {
+		t.Run(fmt.Sprintf("affinity=%v", affinity), func(t *testing.T) {
+			l := listenTCP(t, false) // first: the runtime's poller opens its descriptors once
+			fdsBefore := openFDs(t)
+			ls := &Loops{N: 1, Affinity: affinity}
+			if err := ls.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer ls.Close()
+			if parked := ls.loops[0].wf != nil; parked == affinity {
+				t.Fatalf("Affinity %v: loop waits in the poller: %v", affinity, parked)
+			}
+			client, s := acceptPair(t, ls, l, false)
+			echoThrough(t, client, s)
+
+			idle, s := acceptPair(t, ls, l, false)
+			defer idle.Close()
+			s.Start(newTestHandler(nil))
+			far := s.AfterFunc(time.Hour, func() {})
+			defer far.Stop()
+			time.Sleep(20 * time.Millisecond) // the loop waits for an hour now
+			done := make(chan time.Time, 1)
+			tm := s.AfterFunc(time.Hour, func() { done <- time.Now() })
+			start := time.Now()
+			tm.Reset(10 * time.Millisecond)
+			select {
+			case at := <-done:
+				if d := at.Sub(start); d < 10*time.Millisecond {
+					t.Errorf("a timer reset to 10ms fired after %v", d)
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("a timer reset to fire sooner did not wake the loop")
+			}
+
+			// A socket with a linger time is closed through the scheduler
+			// (close may block); its peer still gets a clean end.
+			client, s = acceptPair(t, ls, l, false)
+			h := newTestHandler(nil)
+			s.Start(h)
+			if err := s.SetLinger(1); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			h.waitClosed(t)
+			client.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if n, err := client.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+				t.Errorf("client of a socket closed with a linger time: %d, %v; want EOF", n, err)
+			}
+			client.Close()
+			idle.Close()
+
+			if err := ls.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if fds := openFDs(t); fds > fdsBefore {
+				t.Errorf("%d descriptors open before the loops, %d after Close", fdsBefore, fds)
+			}
+		})
+	}
+}
