@@ -145,7 +145,7 @@ type Conn struct {
 	rpb  *pool.Buffer // the pooled buffer rbuf lives in, if any
 	r, w int
 	rerr error // sticky read error
-	raw  *rawReader
+	raw  *rawIO
 	ev   *Socket      // the event-loop socket nc is, if it is one
 	rdl  atomic.Int64 // the read deadline set, unix nanos, 0 for none
 
@@ -241,7 +241,7 @@ func (c *Conn) Open(buffered []byte) error {
 		// An event loop reads for us: a buffer only while bytes are there.
 		c.ev = sk
 	} else {
-		c.raw = newRawReader(c)
+		c.raw = newRawIO(c)
 	}
 	if c.raw == nil && c.ev == nil || len(buffered) > c.cfg.readBufSize() {
 		// Bytes from the handshake that do not fit a pooled buffer, or a
@@ -1020,9 +1020,12 @@ func (c *Conn) writeTo(bufs *net.Buffers) (int64, error) {
 		n   int64
 		err error
 	)
-	if c.ev != nil {
+	switch {
+	case c.ev != nil:
 		n, err = c.ev.WriteBuffers(*bufs)
-	} else {
+	case rawWrites && c.raw != nil:
+		n, err = c.writeRaw(*bufs)
+	default:
 		n, err = bufs.WriteTo(c.nc)
 	}
 	c.stats.bytesOut.Add(uint64(n))
@@ -1044,7 +1047,17 @@ func (c *Conn) writeBuffered() error {
 	if c.cfg.writeTimeout > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
 	}
-	n, err := c.nc.Write(b.B)
+	var (
+		n   int
+		err error
+	)
+	if rawWrites && c.raw != nil {
+		var k int64
+		k, err = c.writeRaw1(b.B)
+		n = int(k)
+	} else {
+		n, err = c.nc.Write(b.B)
+	}
 	c.stats.bytesOut.Add(uint64(n))
 	b.B = b.B[:0]
 	if err != nil {

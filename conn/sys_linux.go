@@ -7,9 +7,10 @@ import (
 	"unsafe"
 )
 
-// The loops' system calls on non-blocking descriptors, made with
-// RawSyscall: none of them can block, so they need not tell the scheduler
-// that the goroutine is in a system call. That is cheaper per call, and it
+// System calls on non-blocking descriptors, made with RawSyscall: the
+// loops' and, in the goroutine mode, a socket's reads and writes, made in
+// RawConn callbacks (rawio_unix.go). None of them can block, so they need
+// not tell the scheduler that the goroutine is in a system call. That is cheaper per call, and it
 // keeps the runtime's sysmon thread asleep while the loops wait in the
 // poller: every call through Syscall wakes it when it sleeps, and an awake
 // sysmon looks every 20 us, each look a thread switch on a busy CPU. With
@@ -64,3 +65,10 @@ func errnoErr(e syscall.Errno) error {
 	}
 	return e
 }
+
+// rawWrites: writes in the goroutine mode go through rawIO.
+const rawWrites = true
+
+func sysRead(fd int, p []byte) (int, syscall.Errno) { return rawRead(fd, p) }
+
+func sysWritev(fd int, iov []syscall.Iovec) (int, syscall.Errno) { return rawWritev(fd, iov) }

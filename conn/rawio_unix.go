@@ -1,0 +1,157 @@
+//go:build unix
+
+package conn
+
+import (
+	"io"
+	"os"
+	"syscall"
+)
+
+// rawIO lets an idle connection wait for bytes without holding a read
+// buffer, and on Linux makes its reads and writes with RawSyscall
+// (sys_linux.go). Reading through syscall.RawConn, the read system call is made
+// from a callback that the runtime calls again once the socket is readable:
+// the callback borrows a pooled buffer, reads, and when the socket has
+// nothing to give (EAGAIN) hands the buffer back before the goroutine parks.
+// So a connection holds a read buffer only while bytes are arriving or a
+// partial frame waits for the rest, and the cost over a plain Read is a
+// pool round trip when the socket runs dry. Writes go the same way when
+// rawWrites is set: RawConn.Write waits for room and keeps the write
+// deadline as net.Conn.Write does.
+type rawIO struct {
+	rc  syscall.RawConn
+	fn  func(fd uintptr) bool // c.readRaw, bound once so that reads do not allocate
+	n   int
+	err error
+
+	// The write in progress, for c.writeRawFn (bound once as wfn), under
+	// the connection's write lock.
+	wfn  func(fd uintptr) bool
+	wb   [][]byte
+	wn   int64 // written of wb
+	werr error
+	iov  [2]syscall.Iovec // writev is of a header and a payload at most
+	one  [1][]byte        // writeRaw1's
+}
+
+// newRawIO sets up raw reads and writes if the connection is a socket
+// that supports them, and returns nil if not.
+func newRawIO(c *Conn) *rawIO {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return &rawIO{rc: rc, fn: c.readRaw, wfn: c.writeRawFn}
+}
+
+// fillRaw reads into an empty read buffer, borrowing it as bytes arrive.
+func (c *Conn) fillRaw() error {
+	c.raw.n, c.raw.err = 0, nil
+	if err := c.raw.rc.Read(c.raw.fn); err != nil {
+		// A deadline or a closed socket, seen while waiting.
+		c.putReadBuffer()
+		return c.readErr(err)
+	}
+	if n := c.raw.n; n > 0 {
+		c.w = n
+		c.stats.bytesIn.Add(uint64(n))
+		return nil
+	}
+	c.putReadBuffer()
+	err := c.raw.err
+	if err == nil {
+		err = io.EOF
+	}
+	return c.readErr(err)
+}
+
+// readRaw is the RawConn callback: it reports false to wait for
+// readability, true once the read has a result.
+func (c *Conn) readRaw(fd uintptr) bool {
+	if c.rbuf == nil {
+		c.getReadBuffer()
+	}
+	for {
+		n, err := sysRead(int(fd), c.rbuf)
+		switch err {
+		case 0:
+			c.raw.n = n
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			c.putReadBuffer()
+			return false
+		}
+		c.raw.err = os.NewSyscallError("read", err)
+		return true
+	}
+}
+
+// writeRaw1 is writeRaw of one buffer.
+func (c *Conn) writeRaw1(p []byte) (int64, error) {
+	r := c.raw
+	r.one[0] = p
+	n, err := c.writeRaw(r.one[:])
+	r.one[0] = nil
+	return n, err
+}
+
+// writeRaw writes bufs whole, waiting for room as needed.
+func (c *Conn) writeRaw(bufs [][]byte) (int64, error) {
+	r := c.raw
+	r.wb, r.wn, r.werr = bufs, 0, nil
+	err := r.rc.Write(r.wfn)
+	n := r.wn
+	r.wb = nil
+	if err == nil {
+		err = r.werr
+	}
+	return n, err
+}
+
+// writeRawFn is the RawConn callback of writeRaw: it writes until the
+// socket would block (false: wait for room) or all is written or failed.
+func (c *Conn) writeRawFn(fd uintptr) bool {
+	r := c.raw
+	for {
+		// The iovecs of what is left, after the r.wn bytes written.
+		k, skip := 0, r.wn
+		for _, b := range r.wb {
+			if skip >= int64(len(b)) {
+				skip -= int64(len(b))
+				continue
+			}
+			if k == len(r.iov) {
+				break
+			}
+			rest := b[skip:]
+			r.iov[k].Base = &rest[0]
+			r.iov[k].SetLen(len(rest))
+			k++
+			skip = 0
+		}
+		if k == 0 {
+			return true
+		}
+		n, e := sysWritev(int(fd), r.iov[:k])
+		for i := range k {
+			r.iov[i].Base = nil // hold no caller's bytes
+		}
+		switch e {
+		case 0:
+			r.wn += int64(n)
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false
+		default:
+			r.werr = os.NewSyscallError("writev", e)
+			return true
+		}
+	}
+}
