@@ -1025,12 +1025,10 @@ func TestLoopTimers(t *testing.T) {
 	}
 }
 
-// TestLoopTimerWake: a timer reset to fire sooner than the loop's current
-// wait wakes the loop, and a timer may re-arm itself from its function.
-func TestLoopTimerWake(t *testing.T) {
-	ls := newTestLoops(t, 1)
-	_, s := acceptPair(t, ls, listenTCP(t, false), false)
-	s.Start(newTestHandler(nil))
+// checkTimerWake checks that a timer reset to fire sooner than the wait of
+// s's loop wakes the loop, and fires no sooner than asked.
+func checkTimerWake(t *testing.T, s *Socket) {
+	t.Helper()
 	far := s.AfterFunc(time.Hour, func() {})
 	defer far.Stop()
 	time.Sleep(20 * time.Millisecond) // the loop waits for an hour now
@@ -1047,6 +1045,15 @@ func TestLoopTimerWake(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("a timer reset to fire sooner did not wake the loop")
 	}
+}
+
+// TestLoopTimerWake: a timer reset to fire sooner than the loop's current
+// wait wakes the loop, and a timer may re-arm itself from its function.
+func TestLoopTimerWake(t *testing.T) {
+	ls := newTestLoops(t, 1)
+	_, s := acceptPair(t, ls, listenTCP(t, false), false)
+	s.Start(newTestHandler(nil))
+	checkTimerWake(t, s)
 
 	ticks := make(chan time.Time, 10)
 	var self *LoopTimer
@@ -1395,21 +1402,7 @@ func TestLoopsWaitModes(t *testing.T) {
 			idle, s := acceptPair(t, ls, l, false)
 			defer idle.Close()
 			s.Start(newTestHandler(nil))
-			far := s.AfterFunc(time.Hour, func() {})
-			defer far.Stop()
-			time.Sleep(20 * time.Millisecond) // the loop waits for an hour now
-			done := make(chan time.Time, 1)
-			tm := s.AfterFunc(time.Hour, func() { done <- time.Now() })
-			start := time.Now()
-			tm.Reset(10 * time.Millisecond)
-			select {
-			case at := <-done:
-				if d := at.Sub(start); d < 10*time.Millisecond {
-					t.Errorf("a timer reset to 10ms fired after %v", d)
-				}
-			case <-time.After(3 * time.Second):
-				t.Fatal("a timer reset to fire sooner did not wake the loop")
-			}
+			checkTimerWake(t, s)
 
 			// A socket with a linger time is closed through the scheduler
 			// (close may block); its peer still gets a clean end.

@@ -9,16 +9,16 @@ import (
 )
 
 // rawIO lets an idle connection wait for bytes without holding a read
-// buffer, and on Linux makes its reads and writes with RawSyscall
-// (sys_linux.go). Reading through syscall.RawConn, the read system call is made
+// buffer. Reading through syscall.RawConn, the read system call is made
 // from a callback that the runtime calls again once the socket is readable:
 // the callback borrows a pooled buffer, reads, and when the socket has
 // nothing to give (EAGAIN) hands the buffer back before the goroutine parks.
 // So a connection holds a read buffer only while bytes are arriving or a
 // partial frame waits for the rest, and the cost over a plain Read is a
-// pool round trip when the socket runs dry. Writes go the same way when
-// rawWrites is set: RawConn.Write waits for room and keeps the write
-// deadline as net.Conn.Write does.
+// pool round trip when the socket runs dry. Where rawWrites is set (Linux),
+// writes go the same way: RawConn.Write waits for room and keeps the write
+// deadline as net.Conn.Write does. On Linux both make their system calls
+// with RawSyscall (sys_linux.go).
 type rawIO struct {
 	rc  syscall.RawConn
 	fn  func(fd uintptr) bool // c.readRaw, bound once so that reads do not allocate

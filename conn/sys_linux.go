@@ -8,30 +8,26 @@ import (
 )
 
 // System calls on non-blocking descriptors, made with RawSyscall: the
-// loops' and, in the goroutine mode, a socket's reads and writes, made in
-// RawConn callbacks (rawio_unix.go). None of them can block, so they need
-// not tell the scheduler that the goroutine is in a system call. That is cheaper per call, and it
-// keeps the runtime's sysmon thread asleep while the loops wait in the
-// poller: every call through Syscall wakes it when it sleeps, and an awake
-// sysmon looks every 20 us, each look a thread switch on a busy CPU. With
-// the loops waiting in the poller and these calls raw, the event-loop
-// server's CPU per handshake fell by about 10 us (of 70) on one core.
+// loops' calls and, in the goroutine mode, a socket's reads and writes,
+// made in RawConn callbacks (rawio_unix.go). None of them can block, so
+// they need not tell the scheduler that the goroutine is in a system call.
+// That is cheaper per call, and it keeps the runtime's sysmon thread
+// asleep while the goroutines wait in the poller: every call through
+// Syscall wakes it when it sleeps, and an awake sysmon looks every 20 us,
+// each look a thread switch on a busy CPU. With the loops waiting in the
+// poller and these calls raw, the event-loop server's CPU per handshake
+// fell by about 10 us (of 70) on one core.
 
-func rawRead(fd int, p []byte) (int, syscall.Errno) {
+func rawRead(fd int, p []byte) (int, syscall.Errno)  { return rawRW(syscall.SYS_READ, fd, p) }
+func rawWrite(fd int, p []byte) (int, syscall.Errno) { return rawRW(syscall.SYS_WRITE, fd, p) }
+
+// rawRW is read(2) or write(2), as trap says.
+func rawRW(trap uintptr, fd int, p []byte) (int, syscall.Errno) {
 	var b unsafe.Pointer
 	if len(p) > 0 {
 		b = unsafe.Pointer(&p[0])
 	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(b), uintptr(len(p)))
-	return int(n), e
-}
-
-func rawWrite(fd int, p []byte) (int, syscall.Errno) {
-	var b unsafe.Pointer
-	if len(p) > 0 {
-		b = unsafe.Pointer(&p[0])
-	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(b), uintptr(len(p)))
+	n, _, e := syscall.RawSyscall(trap, uintptr(fd), uintptr(b), uintptr(len(p)))
 	return int(n), e
 }
 
