@@ -880,7 +880,8 @@ func (l *loop) wait(until int64) (int, error) {
 		}
 		return syscall.EpollWait(l.epfd, l.events[:], timeout)
 	}
-	if l.poll(0) || until < 0 {
+	if until < 0 {
+		l.poll(0)
 		return l.waitN, errnoErr(l.waitErr)
 	}
 	if until != l.deadline {
@@ -891,8 +892,12 @@ func (l *loop) wait(until int64) (int, error) {
 		}
 		l.wf.SetReadDeadline(t)
 	}
-	if err := l.wrc.Read(l.waitFn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		return 0, err
+	// RawConn.Read polls before it parks, unless the deadline has passed.
+	if err := l.wrc.Read(l.waitFn); err != nil {
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, err
+		}
+		l.poll(0) // timers are due: the events too, or a stream of due timers would starve them
 	}
 	return l.waitN, errnoErr(l.waitErr)
 }
