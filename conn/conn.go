@@ -1052,9 +1052,7 @@ func (c *Conn) writeBuffered() error {
 		err error
 	)
 	if rawWrites && c.raw != nil {
-		var k int64
-		k, err = c.writeRaw1(b.B)
-		n = int(k)
+		n, err = c.writeRaw1(b.B)
 	} else {
 		n, err = c.nc.Write(b.B)
 	}

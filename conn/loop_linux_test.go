@@ -1404,8 +1404,9 @@ func TestLoopsWaitModes(t *testing.T) {
 			s.Start(newTestHandler(nil))
 			checkTimerWake(t, s)
 
-			// A socket with a linger time is closed through the scheduler
-			// (close may block); its peer still gets a clean end.
+			// A socket with a linger time takes the other way to close
+			// (through Syscall: close may block then); its peer still gets
+			// a clean end. Which way was taken cannot be seen from here.
 			client, s = acceptPair(t, ls, l, false)
 			h := newTestHandler(nil)
 			s.Start(h)

@@ -7,9 +7,5 @@ package conn
 // write through the net package.
 type rawIO struct{}
 
-const rawWrites = false
-
-func newRawIO(*Conn) *rawIO                      { return nil }
-func (c *Conn) fillRaw() error                   { panic("unreachable") }
-func (c *Conn) writeRaw([][]byte) (int64, error) { panic("unreachable") }
-func (c *Conn) writeRaw1([]byte) (int64, error)  { panic("unreachable") }
+func newRawIO(*Conn) *rawIO    { return nil }
+func (c *Conn) fillRaw() error { panic("unreachable") }

@@ -17,22 +17,15 @@ import (
 // partial frame waits for the rest, and the cost over a plain Read is a
 // pool round trip when the socket runs dry. Where rawWrites is set (Linux),
 // writes go the same way: RawConn.Write waits for room and keeps the write
-// deadline as net.Conn.Write does. On Linux both make their system calls
-// with RawSyscall (sys_linux.go).
+// deadline as net.Conn.Write does (rawwrite_linux.go). On Linux both make
+// their system calls with RawSyscall (sys_linux.go).
 type rawIO struct {
 	rc  syscall.RawConn
 	fn  func(fd uintptr) bool // c.readRaw, bound once so that reads do not allocate
 	n   int
 	err error
 
-	// The write in progress, for c.writeRawFn (bound once as wfn), under
-	// the connection's write lock.
-	wfn  func(fd uintptr) bool
-	wb   [][]byte
-	wn   int64 // written of wb
-	werr error
-	iov  [2]syscall.Iovec // writev is of a header and a payload at most
-	one  [1][]byte        // writeRaw1's
+	rawWriter // writes (rawwrite_linux.go; empty elsewhere)
 }
 
 // newRawIO sets up raw reads and writes if the connection is a socket
@@ -46,7 +39,9 @@ func newRawIO(c *Conn) *rawIO {
 	if err != nil {
 		return nil
 	}
-	return &rawIO{rc: rc, fn: c.readRaw, wfn: c.writeRawFn}
+	r := &rawIO{rc: rc, fn: c.readRaw}
+	r.bind(c)
+	return r
 }
 
 // fillRaw reads into an empty read buffer, borrowing it as bytes arrive.
@@ -90,68 +85,5 @@ func (c *Conn) readRaw(fd uintptr) bool {
 		}
 		c.raw.err = os.NewSyscallError("read", err)
 		return true
-	}
-}
-
-// writeRaw1 is writeRaw of one buffer.
-func (c *Conn) writeRaw1(p []byte) (int64, error) {
-	r := c.raw
-	r.one[0] = p
-	n, err := c.writeRaw(r.one[:])
-	r.one[0] = nil
-	return n, err
-}
-
-// writeRaw writes bufs whole, waiting for room as needed.
-func (c *Conn) writeRaw(bufs [][]byte) (int64, error) {
-	r := c.raw
-	r.wb, r.wn, r.werr = bufs, 0, nil
-	err := r.rc.Write(r.wfn)
-	n := r.wn
-	r.wb = nil
-	if err == nil {
-		err = r.werr
-	}
-	return n, err
-}
-
-// writeRawFn is the RawConn callback of writeRaw: it writes until the
-// socket would block (false: wait for room) or all is written or failed.
-func (c *Conn) writeRawFn(fd uintptr) bool {
-	r := c.raw
-	for {
-		// The iovecs of what is left, after the r.wn bytes written.
-		k, skip := 0, r.wn
-		for _, b := range r.wb {
-			if skip >= int64(len(b)) {
-				skip -= int64(len(b))
-				continue
-			}
-			if k == len(r.iov) {
-				break
-			}
-			rest := b[skip:]
-			r.iov[k].Base = &rest[0]
-			r.iov[k].SetLen(len(rest))
-			k++
-			skip = 0
-		}
-		if k == 0 {
-			return true
-		}
-		n, e := sysWritev(int(fd), r.iov[:k])
-		for i := range k {
-			r.iov[i].Base = nil // hold no caller's bytes
-		}
-		switch e {
-		case 0:
-			r.wn += int64(n)
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return false
-		default:
-			r.werr = os.NewSyscallError("writev", e)
-			return true
-		}
 	}
 }

@@ -62,9 +62,4 @@ func errnoErr(e syscall.Errno) error {
 	return e
 }
 
-// rawWrites: writes in the goroutine mode go through rawIO.
-const rawWrites = true
-
 func sysRead(fd int, p []byte) (int, syscall.Errno) { return rawRead(fd, p) }
-
-func sysWritev(fd int, iov []syscall.Iovec) (int, syscall.Errno) { return rawWritev(fd, iov) }

@@ -4,9 +4,6 @@ package conn
 
 import "syscall"
 
-// rawWrites: elsewhere than Linux writes go through the net package.
-const rawWrites = false
-
 func sysRead(fd int, p []byte) (int, syscall.Errno) {
 	n, err := syscall.Read(fd, p)
 	if e, ok := err.(syscall.Errno); ok {
@@ -16,5 +13,3 @@ func sysRead(fd int, p []byte) (int, syscall.Errno) {
 	}
 	return n, 0
 }
-
-func sysWritev(int, []syscall.Iovec) (int, syscall.Errno) { return 0, syscall.ENOSYS }
