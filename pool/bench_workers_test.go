@@ -14,7 +14,7 @@ import (
 // things a user would write by hand: a goroutine per task, and one
 // channel feeding runtime.NumCPU() goroutines. Run with
 //
-//	go test -run '^$' -bench 'Workers|GoPerTask|ChannelWorkers|Pool|New' -benchmem ./pool
+//	go test -run '^$' -bench 'Workers|GoPerTask|ChannelWorkers' -benchmem ./pool
 
 const benchSpin = 200
 
@@ -149,77 +149,4 @@ func BenchmarkChannelWorkers(b *testing.B) {
 	b.StopTimer()
 	close(tasks)
 	wg.Wait()
-}
-
-// connState stands for what a server keeps per connection: the read and
-// write buffers and some bookkeeping. Building one costs two 4 KiB
-// allocations; the pool's reset only clears the bookkeeping.
-type connState struct {
-	readBuf, writeBuf []byte
-	id                uint64
-	closed            bool
-}
-
-func newConnState() *connState {
-	return &connState{readBuf: make([]byte, 4096), writeBuf: make([]byte, 4096)}
-}
-
-func (c *connState) reset() { c.id, c.closed = 0, false }
-
-// What pooling saves per accepted connection: BenchmarkPoolAcquireRelease
-// against BenchmarkNewConnState.
-func BenchmarkPoolAcquireRelease(b *testing.B) {
-	p, err := NewPool(PoolConfig{Initial: 64, Growth: true}, newConnState, (*connState).reset)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		c, err := p.Acquire()
-		if err != nil {
-			b.Fatal(err)
-		}
-		c.id = uint64(i)
-		p.Release(c)
-	}
-}
-
-var connSink *connState
-
-func BenchmarkNewConnState(b *testing.B) {
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		c := newConnState()
-		c.id = uint64(i)
-		connSink = c
-	}
-}
-
-func BenchmarkPoolAcquireReleaseParallel(b *testing.B) {
-	p, err := NewPool(PoolConfig{Initial: 64, Growth: true}, newConnState, (*connState).reset)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			c, err := p.Acquire()
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			p.Release(c)
-		}
-	})
-}
-
-func BenchmarkNewConnStateParallel(b *testing.B) {
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		var local *connState
-		for pb.Next() {
-			local = newConnState()
-		}
-		connSink = local
-	})
 }

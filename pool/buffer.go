@@ -6,9 +6,14 @@
 //     PostKeyed for tasks that must run in order one at a time (a session's
 //     messages), optional CPU affinity, recovered panics, a draining
 //     Shutdown and Stats;
-//   - Pool[T], a typed object pool (the ConnectionPool) with an initial
-//     size, a maximum, a growth step and a reset hook;
 //   - byte buffers in size classes, used by conn and session.
+//
+// There is no pool of connection objects: a connection's state is handed
+// to the user (as the *Conn their handler holds), so recycling it when
+// the connection ends could give it to a new connection while old code
+// still uses it. What is worth reusing per connection, its buffers, comes
+// from the buffer pools below and goes back when the connection is idle
+// or ends.
 //
 // Byte buffers come in power-of-two size classes from 256 B to 4 MiB, one
 // [sync.Pool] per class: [GetBuffer] rounds a request up to its class and
