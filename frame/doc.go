@@ -17,10 +17,10 @@
 //	         then 0, 2 or 8 bytes of extended length (big endian)
 //	         then 0 or 4 bytes of masking key
 //
-// Header is the decoded form of those bytes. AppendHeader and PutHeader
-// encode it, always with the shortest length encoding; ParseHeader decodes
-// it from a byte slice and reports an incomplete prefix as (n == 0, err ==
-// nil) so that callers can wait for more input.
+// Header is the decoded form of those bytes. AppendHeader encodes it,
+// always with the shortest length encoding; ParseHeader decodes it from a
+// byte slice and reports an incomplete prefix as (n == 0, err == nil) so
+// that callers can wait for more input.
 //
 // Parsing and checking are separate steps. ParseHeader only rejects what
 // cannot be represented (a 64-bit length with its top bit set); CheckHeader

@@ -48,7 +48,7 @@ type Header struct {
 	Length int64   // payload length in bytes, never negative
 }
 
-// Size returns the number of bytes AppendHeader and PutHeader write for h,
+// Size returns the number of bytes AppendHeader writes for h,
 // from 2 to MaxHeaderSize.
 func (h Header) Size() int {
 	n := 2
@@ -64,22 +64,23 @@ func (h Header) Size() int {
 	return n
 }
 
-// AppendHeader appends the wire encoding of h to dst and returns the
-// extended slice. See PutHeader for the encoding rules.
-func AppendHeader(dst []byte, h Header) []byte {
-	var b [MaxHeaderSize]byte
-	n := PutHeader(b[:], h)
-	return append(dst, b[:n]...)
-}
-
-// PutHeader writes the wire encoding of h into b and returns the number of
-// bytes written, h.Size(). It panics if b is shorter than that or if
-// h.Length is negative.
+// AppendHeader appends the wire encoding of h, h.Size() bytes, to dst and
+// returns the extended slice. It panics if h.Length is negative. To encode
+// into a fixed buffer without allocating, append to a zero-length slice of
+// a [MaxHeaderSize]byte array.
 //
 // The length uses the shortest of the three encodings, as §5.2 requires.
 // Only the low three bits of h.Rsv and the low four bits of h.Opcode are
 // encoded; CheckHeader is the place to reject other values.
-func PutHeader(b []byte, h Header) int {
+func AppendHeader(dst []byte, h Header) []byte {
+	var b [MaxHeaderSize]byte
+	n := putHeader(b[:], h)
+	return append(dst, b[:n]...)
+}
+
+// putHeader writes the wire encoding of h into b, which must hold
+// h.Size() bytes, and returns that count.
+func putHeader(b []byte, h Header) int {
 	if h.Length < 0 {
 		panic("frame: negative Header.Length")
 	}

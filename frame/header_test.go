@@ -43,11 +43,11 @@ func TestHeaderEncoding(t *testing.T) {
 				t.Errorf("AppendHeader = % x, want ee % x", got, tt.wire)
 			}
 			var b [MaxHeaderSize]byte
-			if n := PutHeader(b[:], tt.h); n != len(tt.wire) || !bytes.Equal(b[:n], tt.wire) {
-				t.Errorf("PutHeader = %d, % x; want % x", n, b[:n], tt.wire)
+			if n := putHeader(b[:], tt.h); n != len(tt.wire) || !bytes.Equal(b[:n], tt.wire) {
+				t.Errorf("putHeader = %d, % x; want % x", n, b[:n], tt.wire)
 			}
-			if n := PutHeader(b[:tt.h.Size()], tt.h); n != len(tt.wire) {
-				t.Errorf("PutHeader into an exact buffer = %d", n)
+			if n := putHeader(b[:tt.h.Size()], tt.h); n != len(tt.wire) {
+				t.Errorf("putHeader into an exact buffer = %d", n)
 			}
 
 			// Trailing bytes are left alone.
@@ -105,7 +105,7 @@ func TestParseHeaderLengthTopBit(t *testing.T) {
 	}
 }
 
-func TestPutHeaderMasksFields(t *testing.T) {
+func TestAppendHeaderMasksFields(t *testing.T) {
 	// Out-of-range Rsv and Opcode bits do not leak into other fields.
 	h := Header{Rsv: 0xFF, Opcode: 0xF1}
 	got := AppendHeader(nil, h)
@@ -114,10 +114,10 @@ func TestPutHeaderMasksFields(t *testing.T) {
 	}
 	defer func() {
 		if recover() == nil {
-			t.Error("PutHeader with a negative length did not panic")
+			t.Error("AppendHeader with a negative length did not panic")
 		}
 	}()
-	PutHeader(make([]byte, MaxHeaderSize), Header{Length: -1})
+	AppendHeader(nil, Header{Length: -1})
 }
 
 // oneByteReader returns one byte per Read, the worst case for ReadHeader.
@@ -221,7 +221,7 @@ func TestHeaderAllocs(t *testing.T) {
 	r := bytes.NewReader(wire)
 	scratch := new([MaxHeaderSize]byte)
 	for name, f := range map[string]func(){
-		"PutHeader":    func() { PutHeader(buf[:MaxHeaderSize], h) },
+		"putHeader":    func() { putHeader(buf[:MaxHeaderSize], h) },
 		"AppendHeader": func() { buf = AppendHeader(buf[:0], h) },
 		"ParseHeader":  func() { ParseHeader(wire) },
 		"CheckHeader":  func() { CheckHeader(h, false, 0) },
