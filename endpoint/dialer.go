@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// DefaultDelay is the pause before a [Dialer] starts its next attempt
+// defaultDelay is the pause before a [Dialer] starts its next attempt
 // while the previous one is still pending: the Connection Attempt Delay
 // that RFC 8305 §5 recommends.
-const DefaultDelay = 250 * time.Millisecond
+const defaultDelay = 250 * time.Millisecond
 
 // A Dialer connects to the first reachable endpoint of a list, racing
 // them as RFC 8305 (Happy Eyeballs version 2) describes. The zero Dialer
@@ -26,10 +26,10 @@ type Dialer struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// Delay is how long an attempt may stay pending before the next one
-	// starts alongside it. Default (0): DefaultDelay. A shorter delay
-	// reaches a working address sooner when an earlier one hangs, at the
-	// cost of more half-open connections to the server; RFC 8305 advises
-	// no less than 10 ms.
+	// starts alongside it. Default (0): 250 ms, the Connection Attempt
+	// Delay of RFC 8305 §5. A shorter delay reaches a working address
+	// sooner when an earlier one hangs, at the cost of more half-open
+	// connections to the server; RFC 8305 advises no less than 10 ms.
 	Delay time.Duration
 }
 
@@ -80,7 +80,7 @@ func (d *Dialer) DialEndpoints(ctx context.Context, eps []Endpoint) (net.Conn, E
 	}
 	delay := d.Delay
 	if delay <= 0 {
-		delay = DefaultDelay
+		delay = defaultDelay
 	}
 	order := interleave(eps)
 

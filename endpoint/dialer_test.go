@@ -369,10 +369,10 @@ func TestDialEndpointsLoopback(t *testing.T) {
 		if ep != ep4 {
 			t.Errorf("won %v, want %v", ep, ep4)
 		}
-		// A refusal is immediate on loopback; waiting out DefaultDelay
+		// A refusal is immediate on loopback; waiting out the default delay
 		// would mean the failure did not start the next attempt.
-		if took >= endpoint.DefaultDelay {
-			t.Errorf("took %v, want under %v", took, endpoint.DefaultDelay)
+		if took >= endpoint.DefaultDelayForTest {
+			t.Errorf("took %v, want under %v", took, endpoint.DefaultDelayForTest)
 		}
 	})
 	t.Run("all refused", func(t *testing.T) {
