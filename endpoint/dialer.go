@@ -34,8 +34,8 @@ type Dialer struct {
 }
 
 var (
-	errNoEndpoints = errors.New("endpoint: no endpoints to dial")
-	errNilConn     = errors.New("endpoint: Dial returned neither a connection nor an error")
+	errNoEndpoints = errors.New("websocket: no endpoints to dial")
+	errNilConn     = errors.New("websocket: Dialer.Dial returned neither a connection nor an error")
 )
 
 // attempt is the outcome of one connection attempt.

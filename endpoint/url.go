@@ -2,12 +2,23 @@ package endpoint
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 )
+
+// ErrBadURL is wrapped by every error of [FromURL]: the URL cannot name a
+// WebSocket server. Match it with errors.Is; the message says what is wrong
+// with the URL.
+var ErrBadURL = errors.New("websocket: bad URL")
+
+// badURL returns an error wrapping ErrBadURL with the given detail.
+func badURL(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrBadURL}, args...)...)
+}
 
 // Target is where a WebSocket URL points: what to resolve, which port to
 // connect to and what to put in the Host header.
@@ -31,13 +42,13 @@ type Target struct {
 }
 
 // FromURL maps a ws, wss, http or https URL (schemes compared without
-// regard to case) to its Target. It fails for other schemes, a missing
-// host, a host that is neither a bracketed IPv6 address nor a registered
-// name or IPv4 address (RFC 3986 §3.2.2), and a port that is not a
-// decimal number from 1 to 65535.
+// regard to case) to its Target. It fails, with an error wrapping
+// [ErrBadURL], for other schemes, a missing host, a host that is neither a
+// bracketed IPv6 address nor a registered name or IPv4 address (RFC 3986
+// §3.2.2), and a port that is not a decimal number from 1 to 65535.
 func FromURL(u *url.URL) (Target, error) {
 	if u == nil {
-		return Target{}, errors.New("endpoint: nil URL")
+		return Target{}, badURL("nil URL")
 	}
 	var t Target
 	switch strings.ToLower(u.Scheme) {
@@ -46,24 +57,24 @@ func FromURL(u *url.URL) (Target, error) {
 	case "wss", "https":
 		t.Port, t.Secure = 443, true
 	default:
-		return Target{}, errors.New("endpoint: URL scheme " + strconv.Quote(u.Scheme) + " is not ws, wss, http or https")
+		return Target{}, badURL("scheme %q is not ws, wss, http or https", u.Scheme)
 	}
 	defaultPort := t.Port
 	t.Host = u.Hostname()
 	if t.Host == "" {
-		return Target{}, errors.New("endpoint: URL " + strconv.Quote(u.String()) + " has no host")
+		return Target{}, badURL("%q has no host", u.String())
 	}
 	if strings.HasPrefix(u.Host, "[") {
 		if a, err := netip.ParseAddr(t.Host); err != nil || !a.Is6() || !validZone(a) {
-			return Target{}, errors.New("endpoint: URL host " + strconv.Quote(u.Host) + " is not an IPv6 address in brackets")
+			return Target{}, badURL("host %q is not an IPv6 address in brackets", u.Host)
 		}
 	} else if !isRegName(t.Host) {
-		return Target{}, errors.New("endpoint: URL host " + strconv.Quote(t.Host) + " is not a valid host name")
+		return Target{}, badURL("host %q is not a valid host name", t.Host)
 	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil || n == 0 {
-			return Target{}, errors.New("endpoint: URL port " + strconv.Quote(p) + " is not a number from 1 to 65535")
+			return Target{}, badURL("port %q is not a number from 1 to 65535", p)
 		}
 		t.Port = uint16(n)
 	}

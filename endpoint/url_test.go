@@ -1,6 +1,7 @@
 package endpoint_test
 
 import (
+	"errors"
 	"net/url"
 	"testing"
 
@@ -52,14 +53,17 @@ func TestFromURL(t *testing.T) {
 		if tt.ok != (err == nil) || got != tt.want {
 			t.Errorf("FromURL(%q) = %+v, %v; want %+v, ok %v", tt.url, got, err, tt.want, tt.ok)
 		}
+		if err != nil && !errors.Is(err, endpoint.ErrBadURL) {
+			t.Errorf("FromURL(%q): %v does not wrap ErrBadURL", tt.url, err)
+		}
 	}
 	// Hosts url.Parse would refuse, in URLs built by hand.
 	for _, host := range []string{"[192.0.2.1]", "[fe80::1%a[b]", "a b", "a/b", "a:b:c", "a%3Ab", "[::1"} {
-		if tg, err := endpoint.FromURL(&url.URL{Scheme: "ws", Host: host}); err == nil {
-			t.Errorf("FromURL(ws://%s) = %+v, want an error", host, tg)
+		if tg, err := endpoint.FromURL(&url.URL{Scheme: "ws", Host: host}); !errors.Is(err, endpoint.ErrBadURL) {
+			t.Errorf("FromURL(ws://%s) = %+v, %v; want an ErrBadURL", host, tg, err)
 		}
 	}
-	if _, err := endpoint.FromURL(nil); err == nil {
-		t.Error("FromURL(nil) succeeded")
+	if _, err := endpoint.FromURL(nil); !errors.Is(err, endpoint.ErrBadURL) {
+		t.Errorf("FromURL(nil): %v, want an ErrBadURL", err)
 	}
 }
