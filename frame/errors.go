@@ -42,7 +42,7 @@ var (
 )
 
 // errPayloadPending reports a misuse of Decoder, not a fault of the peer.
-var errPayloadPending = errors.New("frame: Decoder.ParseHeader called before the previous payload was consumed")
+var errPayloadPending = errors.New("websocket: frame: Decoder.ParseHeader called before the previous payload was consumed")
 
 func protocolError(code StatusCode, reason string) *ProtocolError {
 	return &ProtocolError{Code: code, Reason: reason}

@@ -16,9 +16,10 @@ import (
 var (
 	// ErrPoolClosed is returned by the Post methods once Shutdown has been
 	// called: the pool takes no new work.
-	ErrPoolClosed = errors.New("pool: closed")
-	// ErrQueueFull is returned by TryPost when every worker's queue is full.
-	ErrQueueFull = errors.New("pool: queue full")
+	ErrPoolClosed = errors.New("websocket: worker pool closed")
+	// ErrQueueFull is returned by TryPost when every worker's queue is
+	// full: the task was not accepted.
+	ErrQueueFull = errors.New("websocket: queue full")
 )
 
 // WorkersConfig configures a [Workers] pool. The zero value is ready to
