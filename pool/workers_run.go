@@ -6,8 +6,8 @@ import (
 	"runtime/debug"
 )
 
-// run is worker i's goroutine: it takes tasks from its own queue, the
-// keyed FIFOs and the other workers' queues until Shutdown drains them.
+// run is worker i's goroutine: it runs the entries next hands it (a task,
+// or a busy key's FIFO to drain) until the pool is drained or aborted.
 func (w *Workers) run(i int) {
 	defer func() {
 		if w.live.Add(-1) == 0 {
