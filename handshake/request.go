@@ -74,18 +74,19 @@ type Request struct {
 // ReadRequest does not check that the request is a valid opening handshake;
 // pass the result to [Check].
 func ReadRequest(br *bufio.Reader, maxSize int) (*Request, error) {
-	head, err := readHead(br, maxSize)
-	if err != nil {
-		if err == errHeadTooLarge {
-			return nil, &Error{StatusCode: http.StatusRequestHeaderFieldsTooLarge, Reason: reasonHeadTooLarge}
+	p := parsers.Get().(*RequestParser)
+	p.Reset(maxSize)
+	defer func() {
+		p.Reset(0)
+		parsers.Put(p)
+	}()
+	if err := p.readFrom(br); err != nil {
+		if he, ok := err.(*Error); ok {
+			return nil, he
 		}
 		return nil, fmt.Errorf("websocket: handshake: reading request: %w", err)
 	}
-	r := new(Request)
-	if err := r.parse(head); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return p.NewRequest()
 }
 
 // Parse parses head, a whole request head as ReadRequest reads it (the
