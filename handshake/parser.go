@@ -13,9 +13,10 @@ import (
 
 // A RequestParser reads a client's opening handshake request as its bytes
 // arrive. Every server path reads the head with one: a blocking read loop
-// calling [RequestParser.Fill] until it reports the head complete, an event
-// loop calling it once per readable event, or a caller that has the bytes
-// already handing them to [RequestParser.Feed]. Either way the parser
+// calls [RequestParser.Fill] until it reports the head complete, an event
+// loop calls it once per readable event (the reader's "would block" comes
+// back as it is), and [ReadRequest] feeds it from a bufio.Reader. Either
+// way the parser
 //
 //   - holds the bytes of an incomplete head in a pooled buffer, never more
 //     than its limit: a head that cannot end within the limit is refused
@@ -58,14 +59,14 @@ func (p *RequestParser) Reset(maxSize int) {
 	*p = RequestParser{max: maxSize, req: Request{Header: h}}
 }
 
-// Feed adds b to the request, reporting whether the head is complete. The
+// feed adds b to the request, reporting whether the head is complete. The
 // parser copies what it keeps of b. Before the head is complete it holds no
 // more than the limit: bytes that would take it past the limit without
 // ending the head are refused with an [*Error] with status 431, and it keeps
 // none of them. Bytes of b after the end of the head are kept whole, as
-// Rest. Once the head is complete or refused, Feed reports that again and
+// Rest. Once the head is complete or refused, feed reports that again and
 // takes nothing more.
-func (p *RequestParser) Feed(b []byte) (done bool, err error) {
+func (p *RequestParser) feed(b []byte) (done bool, err error) {
 	if p.end > 0 || p.err != nil || len(b) == 0 {
 		return p.result()
 	}
@@ -267,7 +268,7 @@ func (p *RequestParser) readFrom(br *bufio.Reader) error {
 		if i := bytes.IndexByte(frag, '\n'); i >= 0 {
 			frag = frag[:i+1]
 		}
-		done, err := p.Feed(frag)
+		done, err := p.feed(frag)
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ import (
 // comparing the ways of feeding it.
 type parsed struct {
 	done bool
-	err  error    // from Feed or Fill
+	err  error    // from feed or Fill
 	req  *Request // from NewRequest, when done
 	perr error    // from NewRequest
 	rest string
@@ -34,7 +34,7 @@ func feedChunks(data []byte, maxSize int, split func(n int) int) parsed {
 	var out parsed
 	for len(data) > 0 {
 		n := min(max(split(len(data)), 1), len(data))
-		out.done, out.err = p.Feed(data[:n])
+		out.done, out.err = p.feed(data[:n])
 		data = data[n:]
 		if out.done || out.err != nil {
 			break
@@ -77,7 +77,7 @@ func (out parsed) finish(p *RequestParser, unread []byte) parsed {
 		out.rest = string(p.Rest()) + string(unread)
 	}
 	if errors.Is(out.err, io.ErrUnexpectedEOF) || errors.Is(out.err, io.EOF) {
-		out.err = io.ErrUnexpectedEOF // Feed cannot tell an end of input
+		out.err = io.ErrUnexpectedEOF // feed cannot tell an end of input
 	}
 	return out
 }
@@ -240,10 +240,10 @@ func TestRequestParserLimitBeforeBuffering(t *testing.T) {
 	endless := bytes.Repeat([]byte("a"), limit+1)
 	var p RequestParser
 	p.Reset(limit)
-	done, err := p.Feed(endless)
-	assertTooLarge(t, "Feed", done, err)
+	done, err := p.feed(endless)
+	assertTooLarge(t, "feed", done, err)
 	if n := p.Buffered(); n > limit {
-		t.Errorf("Feed held %d bytes, limit %d", n, limit)
+		t.Errorf("feed held %d bytes, limit %d", n, limit)
 	}
 
 	p.Reset(limit)
@@ -270,8 +270,8 @@ func TestRequestParserLimitBeforeBuffering(t *testing.T) {
 		t.Errorf("Fill read %d bytes before refusing, want the limit, %d", r.n, limit)
 	}
 	// The refusal sticks.
-	if done, err = p.Feed([]byte("\r\n\r\n")); done || err == nil {
-		t.Errorf("Feed after the refusal = %v, %v", done, err)
+	if done, err = p.feed([]byte("\r\n\r\n")); done || err == nil {
+		t.Errorf("feed after the refusal = %v, %v", done, err)
 	}
 	p.Reset(0)
 }
@@ -311,16 +311,16 @@ func TestRequestParserRest(t *testing.T) {
 	data := append([]byte(rfcRequest), frames...)
 	for i := 0; i <= len(data); i++ {
 		var p RequestParser
-		done, err := p.Feed(data[:i])
+		done, err := p.feed(data[:i])
 		if i < len(rfcRequest) {
 			if done || err != nil {
-				t.Fatalf("Feed(%d bytes) = %v, %v", i, done, err)
+				t.Fatalf("feed(%d bytes) = %v, %v", i, done, err)
 			}
-			if done, err = p.Feed(data[i:]); !done || err != nil {
-				t.Fatalf("Feed(rest) = %v, %v", done, err)
+			if done, err = p.feed(data[i:]); !done || err != nil {
+				t.Fatalf("feed(rest) = %v, %v", done, err)
 			}
 		} else if !done || err != nil {
-			t.Fatalf("Feed(%d bytes) = %v, %v", i, done, err)
+			t.Fatalf("feed(%d bytes) = %v, %v", i, done, err)
 		}
 		end := i
 		if i < len(rfcRequest) {
@@ -388,8 +388,8 @@ func TestRequestParserIdle(t *testing.T) {
 // place costs less than ReadRequest.
 func TestRequestParserReuse(t *testing.T) {
 	var p RequestParser
-	if done, err := p.Feed([]byte(withOrigin("https://a.example") + "\x81")); !done || err != nil {
-		t.Fatalf("Feed = %v, %v", done, err)
+	if done, err := p.feed([]byte(withOrigin("https://a.example") + "\x81")); !done || err != nil {
+		t.Fatalf("feed = %v, %v", done, err)
 	}
 	first, err := p.Request()
 	if err != nil {
@@ -397,8 +397,8 @@ func TestRequestParserReuse(t *testing.T) {
 	}
 	h := first.Header
 	p.Reset(0)
-	if done, err := p.Feed([]byte(valid)); !done || err != nil {
-		t.Fatalf("Feed = %v, %v", done, err)
+	if done, err := p.feed([]byte(valid)); !done || err != nil {
+		t.Fatalf("feed = %v, %v", done, err)
 	}
 	second, err := p.Request()
 	if err != nil {
@@ -421,7 +421,7 @@ func TestRequestParserReuse(t *testing.T) {
 	}
 	inPlace := testing.AllocsPerRun(100, func() {
 		p.Reset(0)
-		p.Feed(raw)
+		p.feed(raw)
 		if _, err := p.Request(); err != nil {
 			t.Fatal(err)
 		}
