@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
 )
 
@@ -76,18 +79,36 @@ func (o *AcceptOptions) check(req *handshake.Request) (agreement, error) {
 	return a, nil
 }
 
-// response is the server's 101 answer for req and a.
-func (o *AcceptOptions) response(req *handshake.Request, a agreement) []byte {
-	return o.appendResponse(nil, req, a)
-}
-
-// appendResponse appends the server's 101 answer for req and a to dst.
-func (o *AcceptOptions) appendResponse(dst []byte, req *handshake.Request, a agreement) []byte {
+// writeResponse writes the server's 101 answer for req and a to w: every
+// server path (Accept, Upgrade, the event loops) answers from here.
+func (o *AcceptOptions) writeResponse(w io.Writer, req *handshake.Request, a agreement) error {
 	var ext string
 	if a.deflate != nil {
 		ext = a.deflate.String()
 	}
-	return handshake.AppendResponse(dst, req.Key, a.protocol, ext, o.Header)
+	buf := pool.GetBuffer(512)
+	buf.B = handshake.AppendResponse(buf.B, req.Key, a.protocol, ext, o.Header)
+	_, err := w.Write(buf.B)
+	pool.PutBuffer(buf)
+	return err
+}
+
+// writeRefusal answers a refused request on a raw connection, which is to
+// be closed after it; Accept refuses through net/http with
+// handshake.WriteError, in the same words.
+func writeRefusal(w io.Writer, he *handshake.Error) {
+	buf := pool.GetBuffer(256)
+	buf.B = handshake.AppendErrorResponse(buf.B, he)
+	w.Write(buf.B)
+	pool.PutBuffer(buf)
+}
+
+// maxHeaderBytes is the limit on a request head on the raw paths.
+func (o *AcceptOptions) maxHeaderBytes() int {
+	if o.MaxHeaderBytes <= 0 {
+		return DefaultMaxHeaderBytes
+	}
+	return o.MaxHeaderBytes
 }
 
 // open turns a socket whose handshake succeeded into a Conn.
@@ -118,27 +139,18 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		a, err = opts.check(req)
 	}
 	if err != nil {
-		var he *handshake.Error
-		if errors.As(err, &he) {
-			for k, v := range he.Header {
-				w.Header()[k] = v
-			}
-			http.Error(w, he.Reason, he.StatusCode)
-		} else {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		}
+		handshake.WriteError(w, refusal(err))
 		return nil, err
 	}
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		http.Error(w, "websocket: cannot hijack the connection", http.StatusInternalServerError)
+		handshake.WriteError(w, &handshake.Error{StatusCode: http.StatusInternalServerError, Reason: "cannot hijack the connection"})
 		return nil, err
 	}
 	// net/http may have read past the request head: those bytes are frames.
 	early := buffered(brw.Reader)
-	resp := opts.response(req, a)
 	nc.SetDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
-	if _, err := nc.Write(resp); err != nil {
+	if err := opts.writeResponse(nc, req, a); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -146,6 +158,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	return opts.open(nc, early, a)
 }
 
+// readerPool holds the clients' readers for the opening handshake (Dial).
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 // getReader returns a pooled reader over nc for the opening handshake.
@@ -167,6 +180,51 @@ func buffered(br *bufio.Reader) []byte {
 	return b
 }
 
+// refusal returns the refusal err stands for: err itself when it is one
+// (every check returns a *handshake.Error), else a 400 with its text.
+func refusal(err error) *handshake.Error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	return &handshake.Error{StatusCode: http.StatusBadRequest, Reason: err.Error()}
+}
+
+// parsers are the RequestParsers of the raw server paths, reused: a
+// parser keeps its header map, and holds no buffer while it is here.
+var parsers = sync.Pool{New: func() any { return new(handshake.RequestParser) }}
+
+// getParser returns a parser for a head of at most maxHeader bytes.
+func getParser(maxHeader int) *handshake.RequestParser {
+	p := parsers.Get().(*handshake.RequestParser)
+	p.Reset(maxHeader)
+	return p
+}
+
+// putParser gives p back, with its buffer: what p returned is not to be
+// used after.
+func putParser(p *handshake.RequestParser) {
+	p.Reset(0)
+	parsers.Put(p)
+}
+
+// readHead reads a request head from a blocking connection with p, until
+// it is complete or refused (a *handshake.Error) or the connection fails.
+func readHead(nc net.Conn, p *handshake.RequestParser) error {
+	for {
+		done, err := p.Fill(nc)
+		if done {
+			return nil
+		}
+		if _, ok := err.(*handshake.Error); ok {
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("websocket: handshake: reading request: %w", err)
+		}
+	}
+}
+
 // Upgrade runs the server side of the opening handshake on a raw net.Conn,
 // without net/http: it reads and checks the request, answers, and returns
 // the connection and the request. ctx and opts.HandshakeTimeout bound the
@@ -184,13 +242,14 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	br := getReader(nc)
-	defer putReader(br)
-	maxHeader := opts.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = DefaultMaxHeaderBytes
+	p := getParser(opts.maxHeaderBytes())
+	defer putParser(p)
+	var req *Request
+	err := readHead(nc, p)
+	if err == nil {
+		// The caller keeps the Request: not the parser's own.
+		req, err = p.NewRequest()
 	}
-	req, err := handshake.ReadRequest(br, maxHeader)
 	var a agreement
 	if err == nil {
 		a, err = opts.check(req)
@@ -198,29 +257,29 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	if err != nil {
 		var he *handshake.Error
 		if errors.As(err, &he) {
-			nc.Write(handshake.AppendErrorResponse(nil, he))
+			writeRefusal(nc, he)
 		}
 		return nil, req, err
 	}
-	if _, err := nc.Write(opts.response(req, a)); err != nil {
+	if err := opts.writeResponse(nc, req, a); err != nil {
 		return nil, req, err
 	}
 	if !stop() {
 		return nil, req, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c, err := opts.open(nc, buffered(br), a)
+	c, err := opts.open(nc, p.Rest(), a) // copies the first frames
 	return c, req, err
 }
 
-// refuse answers a request with status and closes nc; it is used before the
-// upgrade, e.g. with 503 past the connection limit.
-func refuse(nc net.Conn, status int, reason string, timeout time.Duration, maxHeader int) {
+// refuse answers a request with he and closes nc; it is used before the
+// upgrade, e.g. with handshake.ErrTooManyConnections past the connection
+// limit.
+func refuse(nc net.Conn, he *handshake.Error, timeout time.Duration, maxHeader int) {
 	nc.SetDeadline(time.Now().Add(timeout))
-	br := getReader(nc)
-	handshake.ReadRequest(br, maxHeader) // read it, so the client sees the answer rather than a reset
-	putReader(br)
-	e := &handshake.Error{StatusCode: status, Reason: reason, Header: http.Header{"Retry-After": {"1"}}}
-	nc.Write(handshake.AppendErrorResponse(nil, e))
+	p := getParser(maxHeader)
+	readHead(nc, p) // read it, so the client sees the answer rather than a reset
+	putParser(p)
+	writeRefusal(nc, he)
 	nc.Close()
 }

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"log"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/internal/stack"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
@@ -208,16 +208,12 @@ func (s *Server) serveConn(nc net.Conn) {
 	}()
 	opts := s.options()
 	timeout := durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)
-	maxHeader := opts.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = DefaultMaxHeaderBytes
-	}
 	if limit := s.maxConnections(); limit > 0 && n > int64(limit) {
-		refuse(nc, http.StatusServiceUnavailable, "too many connections", timeout, maxHeader)
+		refuse(nc, handshake.ErrTooManyConnections, timeout, opts.maxHeaderBytes())
 		return
 	}
 	if s.closed.Load() {
-		refuse(nc, http.StatusServiceUnavailable, "server shutting down", timeout, maxHeader)
+		refuse(nc, handshake.ErrShuttingDown, timeout, opts.maxHeaderBytes())
 		return
 	}
 	c, req, err := Upgrade(s.context(), nc, opts)

@@ -1,19 +1,12 @@
 package websocket
 
 import (
-	"bytes"
-	"errors"
 	"net"
-	"net/http"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // IOMode is how a Server waits for its connections' bytes.
@@ -138,10 +131,10 @@ func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
 // loopConn is a connection on an event loop: its opening handshake, then
 // its session. The loop calls it.
 type loopConn struct {
-	srv  *Server
-	sk   *conn.Socket
-	head *pool.Buffer // the request head as it arrives, pooled
-	c    *Conn        // the session, once upgraded
+	srv *Server
+	sk  *conn.Socket
+	hp  *handshake.RequestParser // the request as it arrives, pooled; nil while none has
+	c   *Conn                    // the session, once upgraded
 }
 
 // Ready runs on the loop when the socket has bytes (or its deadline passed).
@@ -162,96 +155,69 @@ func (h *loopConn) Closed() {
 	} else {
 		h.srv.handshakeDone(h)
 	}
-	h.dropHead()
+	h.dropParser()
 	h.srv.active.Add(-1)
 	h.srv.handlers.Done()
 }
 
 // handshake reads what has arrived of the request head; once it is whole,
 // it answers and opens the session. A client that sends the head slowly
-// costs the bytes it sent, and no goroutine; the handshake timeout (the
-// read deadline) ends it.
+// costs the bytes it sent, and no goroutine; one that has sent nothing
+// costs no parser and no buffer; the handshake timeout (the read deadline)
+// ends it.
 func (h *loopConn) handshake() {
 	s := h.srv
 	opts := s.options()
-	maxHeader := opts.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = DefaultMaxHeaderBytes
+	if h.hp == nil {
+		h.hp = getParser(opts.maxHeaderBytes())
 	}
-	if h.head == nil {
-		h.head = pool.GetBuffer(1024)
-	}
-	end := -1
-	for end < 0 {
-		b := h.head.B
-		if len(b) == cap(b) {
-			b = slices.Grow(b, len(b)) // the pool files it by its new size
+	for {
+		done, err := h.hp.Fill(h.sk)
+		if done {
+			break
 		}
-		n, err := h.sk.Read(b[len(b):cap(b)])
 		if err == conn.ErrWouldBlock {
-			if len(b) == 0 {
-				h.dropHead() // a silent client holds no buffer
+			if h.hp.Buffered() == 0 {
+				h.dropParser() // a silent client holds nothing
 			}
+			return
+		}
+		if he, ok := err.(*handshake.Error); ok {
+			h.fail(he) // 431
 			return
 		}
 		if err != nil {
 			h.sk.Close()
 			return
 		}
-		b = b[:len(b)+n]
-		h.head.B = b
-		if end = headEnd(b); end >= 0 {
-			if end > maxHeader {
-				end = -1 // as large as ReadRequest refuses
-			} else {
-				break
-			}
-		}
-		if len(b) > maxHeader {
-			h.fail(&handshake.Error{StatusCode: http.StatusRequestHeaderFieldsTooLarge, Reason: "request headers too large"})
-			return
-		}
 	}
-	head := h.head.B
-	// The Request's strings point into the pooled head, and the Request
-	// goes back to its pool below: nothing of it is kept (the agreed
-	// subprotocol is the server's own string).
-	req := requests.Get().(*handshake.Request)
-	defer func() { releaseRequest(req) }()
-	err := req.Parse(unsafe.String(&head[0], end))
+	// The Request and its strings are the parser's, pointing into its
+	// buffer, and go back to the pool with it below: nothing of them is
+	// kept (the agreed subprotocol is the server's own string).
+	req, err := h.hp.Request()
 	var a agreement
 	if err == nil {
 		a, err = opts.check(req)
 	}
 	if err == nil {
 		if limit := s.maxConnections(); limit > 0 && s.active.Load() > int64(limit) {
-			err = &handshake.Error{StatusCode: http.StatusServiceUnavailable, Reason: "too many connections", Header: http.Header{"Retry-After": {"1"}}}
+			err = handshake.ErrTooManyConnections
 		} else if s.closed.Load() {
-			err = &handshake.Error{StatusCode: http.StatusServiceUnavailable, Reason: "server shutting down", Header: http.Header{"Retry-After": {"1"}}}
+			err = handshake.ErrShuttingDown
 		}
 	}
 	if err != nil {
-		var he *handshake.Error
-		if !errors.As(err, &he) {
-			he = &handshake.Error{StatusCode: http.StatusBadRequest, Reason: err.Error()}
-		}
-		h.fail(he)
+		h.fail(refusal(err))
 		return
 	}
-	resp := pool.GetBuffer(512)
-	resp.B = opts.appendResponse(resp.B, req, a)
-	_, err = h.sk.Write(resp.B)
-	pool.PutBuffer(resp)
-	if err != nil {
+	if err := opts.writeResponse(h.sk, req, a); err != nil {
 		h.sk.Close()
 		return
 	}
 	h.sk.SetReadDeadline(time.Time{})
 	s.handshakeDone(h)
-	c, err := opts.open(h.sk, head[end:], a) // copies the early frames
-	releaseRequest(req)                      // before its strings' bytes are reused
-	req = nil
-	h.dropHead()
+	c, err := opts.open(h.sk, h.hp.Rest(), a) // copies the first frames
+	h.dropParser()                            // req is not to be used after this
 	if err != nil {
 		return // open aborted the socket
 	}
@@ -265,53 +231,17 @@ func (h *loopConn) handshake() {
 	}
 }
 
-// requests are the event loops' Requests, reused: their header maps are.
-var requests = sync.Pool{New: func() any { return new(handshake.Request) }}
-
-// releaseRequest empties req, whose strings point into a request head about
-// to be reused (map keys among them), and puts it back. nil is ignored.
-func releaseRequest(req *handshake.Request) {
-	if req == nil {
-		return
-	}
-	h := req.Header
-	clear(h)
-	*req = handshake.Request{Header: h}
-	requests.Put(req)
-}
-
-// headEnd returns the length of the request head at the start of b, through
-// the empty line that ends it, or -1 if b holds no whole head yet. Like
-// ReadRequest, it takes a bare LF for a line end.
-func headEnd(b []byte) int {
-	for start := 0; start < len(b); {
-		switch {
-		case b[start] == '\n':
-			return start + 1
-		case b[start] == '\r' && start+1 < len(b) && b[start+1] == '\n':
-			return start + 2
-		}
-		i := bytes.IndexByte(b[start:], '\n')
-		if i < 0 {
-			return -1
-		}
-		start += i + 1
-	}
-	return -1
-}
-
-// dropHead gives the request head's buffer back.
-func (h *loopConn) dropHead() {
-	if h.head != nil {
-		h.head.B = h.head.B[:0]
-		pool.PutBuffer(h.head)
-		h.head = nil
+// dropParser gives the request parser back, with its buffer.
+func (h *loopConn) dropParser() {
+	if h.hp != nil {
+		putParser(h.hp)
+		h.hp = nil
 	}
 }
 
 // fail answers a refused request and closes the socket.
 func (h *loopConn) fail(he *handshake.Error) {
-	h.sk.Write(handshake.AppendErrorResponse(nil, he))
+	writeRefusal(h.sk, he)
 	h.sk.Close()
 }
 

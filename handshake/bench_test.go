@@ -32,6 +32,34 @@ func BenchmarkReadRequest(b *testing.B) {
 	}
 }
 
+// BenchmarkRequestParser reads the same handshake with a reused
+// RequestParser and parses it in place, as the event loops do.
+func BenchmarkRequestParser(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "handshake", "chromium.http"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rd := bytes.NewReader(raw)
+	var p RequestParser
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(raw)
+		p.Reset(0)
+		if done, err := p.Fill(rd); !done || err != nil {
+			b.Fatal(done, err)
+		}
+		r, err := p.Request()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := Check(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p.Reset(0)
+}
+
 func BenchmarkAcceptKey(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {

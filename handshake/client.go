@@ -243,7 +243,7 @@ func ReadResponse(br *bufio.Reader, maxSize int, req *ClientRequest) (*Response,
 	}
 	head, err := readHead(br, maxSize)
 	if err != nil {
-		if err == errHeadTooLarge {
+		if _, ok := err.(*Error); ok { // the limit's 431
 			return nil, &ResponseError{Reason: reasonRespHeadTooLarge}
 		}
 		return nil, fmt.Errorf("websocket: handshake: reading response: %w", err)

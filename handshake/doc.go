@@ -11,16 +11,20 @@
 //
 // # Server
 //
-// A server gets a [Request] from one of two places: [ReadRequest] parses the
-// head straight off a connection (no net/http involved), and [FromHTTP]
-// takes a request net/http already parsed. Both fill the Request the same
-// way. Then:
+// A server gets a [Request] from one of two places. A [RequestParser] reads
+// the head off a connection (no net/http involved) as its bytes arrive,
+// from a blocking read loop or an event loop alike, refusing a head past its
+// limit as soon as it passes it, and parses it in place; [ReadRequest] is
+// the same parser over a bufio.Reader. [FromHTTP] takes a request net/http
+// already parsed. All fill the Request the same way. Then:
 //
 //   - [Check] validates it as an opening handshake;
 //   - [OriginPolicy.Check] decides whether the browser origin may connect;
 //   - [SelectProtocol] picks the subprotocol;
 //   - [AppendResponse] writes the 101 response, or [AppendErrorResponse]
-//     the refusal described by the [*Error] any of the above returned.
+//     (on a raw connection) or [WriteError] (through net/http) the refusal
+//     described by the [*Error] any of the above returned, or by a server's
+//     own [ErrTooManyConnections] or [ErrShuttingDown].
 //
 // # Client
 //
@@ -42,9 +46,11 @@
 //
 // # Boundaries
 //
-// The package starts no goroutines and does no I/O beyond the bufio.Reader it
+// The package starts no goroutines and does no I/O beyond the readers it
 // is handed; timeouts are the caller's, through the connection's deadlines.
-// The readers never consume a byte past the empty line that ends a head, so
-// frames the peer sent early remain buffered for the caller. Every head is
-// read under a size limit ([DefaultMaxHeadSize] by default).
+// The bufio readers never consume a byte past the empty line that ends a
+// head, so frames the peer sent early remain buffered for the caller; a
+// RequestParser hands them back as [RequestParser.Rest]. Every head is read
+// under a size limit ([DefaultMaxHeadSize] by default), checked before a
+// byte past it is held.
 package handshake

@@ -6,13 +6,26 @@ import (
 )
 
 // Error is the server's refusal of an opening handshake: the HTTP status to
-// answer with and why. [ReadRequest], [FromHTTP], [Check] and
-// [OriginPolicy.Check] return it; [AppendErrorResponse] turns it into a
-// response.
+// answer with and why. [RequestParser], [ReadRequest], [FromHTTP], [Check]
+// and [OriginPolicy.Check] return it, and a server refuses for reasons of
+// its own with [ErrTooManyConnections] and [ErrShuttingDown];
+// [AppendErrorResponse] turns it into a response on a raw connection and
+// [WriteError] through net/http, alike.
+//
+// These are all the refusals, each made in one place:
+//
+//   - 400 Bad Request: a malformed head ([RequestParser.Request],
+//     [ReadRequest], [FromHTTP]) or one that is no opening handshake
+//     ([Check]), a method other than GET included (with "Allow: GET"), and
+//     a missing Sec-WebSocket-Version (with "Sec-WebSocket-Version: 13");
+//   - 403 Forbidden: an Origin the [OriginPolicy] refuses;
+//   - 426 Upgrade Required: a Sec-WebSocket-Version other than 13 (with
+//     "Sec-WebSocket-Version: 13");
+//   - 431 Request Header Fields Too Large: a head past the limit;
+//   - 503 Service Unavailable, with "Retry-After: 1": a server at its
+//     connection limit or shutting down.
 type Error struct {
-	// StatusCode is the HTTP status to answer with: 400 for a malformed or
-	// non-WebSocket request, 403 for a refused Origin, 426 for an
-	// unsupported protocol version, 431 for an oversized head.
+	// StatusCode is the HTTP status to answer with, one of those above.
 	StatusCode int
 
 	// Reason says what was wrong, in a few words. It is sent as the
@@ -29,6 +42,17 @@ type Error struct {
 func (e *Error) Error() string {
 	return "websocket: handshake: " + e.Reason + " (HTTP " + strconv.Itoa(e.StatusCode) + ")"
 }
+
+// The refusals a server makes for reasons of its own rather than the
+// request's, with status 503 and "Retry-After: 1" (a second is long enough
+// for a connection to end or a restarted server to listen again, short
+// enough not to lose the client). They are shared: do not modify them.
+var (
+	ErrTooManyConnections = &Error{StatusCode: http.StatusServiceUnavailable, Reason: "too many connections", Header: retryAfter}
+	ErrShuttingDown       = &Error{StatusCode: http.StatusServiceUnavailable, Reason: "server shutting down", Header: retryAfter}
+)
+
+var retryAfter = http.Header{"Retry-After": {"1"}}
 
 // badRequest returns a 400 refusal.
 func badRequest(reason string) *Error {

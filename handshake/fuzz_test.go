@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -126,6 +127,60 @@ func FuzzReadRequest(f *testing.F) {
 		v1, v2 := verdict(mine, nil), verdict(theirs, nil)
 		if !reflect.DeepEqual(v1, v2) {
 			t.Fatalf("verdicts differ: %v vs %v", v1, v2)
+		}
+	})
+}
+
+// FuzzRequestParser checks the differential property of the one request
+// parser: fed whole, fed in random splits and read through Fill in random
+// amounts, it gives the same verdict, the same Request and the same Rest,
+// never holds more than its limit before the head is complete, and agrees
+// with ReadRequest (the bufio path) on the same bytes.
+func FuzzRequestParser(f *testing.F) {
+	addRequestSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const maxSize = 1024
+		whole := feedChunks(data, maxSize, func(n int) int { return n })
+		for seed := range uint64(3) {
+			rng := rand.New(rand.NewPCG(seed, uint64(len(data))))
+			split := feedChunks(data, maxSize, func(n int) int { return rng.IntN(n) + 1 })
+			if d := split.diff(whole); d != "" {
+				t.Fatalf("split feeding (seed %d) and whole disagree on %q: %s", seed, data, d)
+			}
+			if split.held > maxSize {
+				t.Fatalf("held %d bytes of an incomplete head", split.held)
+			}
+			filled := fillFrom(&chunkReader{data: data, rng: rng}, maxSize)
+			if d := filled.diff(whole); d != "" {
+				t.Fatalf("Fill (seed %d) and whole feeding disagree on %q: %s", seed, data, d)
+			}
+		}
+		br := bufio.NewReaderSize(bytes.NewReader(data), 16)
+		r, err := ReadRequest(br, maxSize)
+		left, _ := io.ReadAll(br)
+		switch {
+		case whole.done && whole.perr == nil:
+			if err != nil {
+				t.Fatalf("parser done, ReadRequest: %v", err)
+			}
+			if d := requestDiff(r, whole.req); d != "" {
+				t.Fatalf("ReadRequest and the parser disagree on %q:%s", data, d)
+			}
+			if string(left) != whole.rest {
+				t.Fatalf("ReadRequest left %q, the parser's Rest is %q", left, whole.rest)
+			}
+		case whole.done:
+			if !reflect.DeepEqual(err, whole.perr) {
+				t.Fatalf("ReadRequest: %v, the parser: %v", err, whole.perr)
+			}
+		case whole.err == io.ErrUnexpectedEOF:
+			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+				t.Fatalf("ReadRequest: %v, the parser: cut short", err)
+			}
+		default:
+			if !reflect.DeepEqual(err, whole.err) {
+				t.Fatalf("ReadRequest: %v, the parser: %v", err, whole.err)
+			}
 		}
 	})
 }

@@ -1,80 +1,17 @@
 package handshake
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 )
 
 // DefaultMaxHeadSize is the limit on the size of a request or response head
-// (start line, header fields and the blank line) that [ReadRequest] and
-// [ReadResponse] apply when given a maxSize of zero or less. 16 KiB holds a
-// browser's handshake with a generous load of cookies; servers that accept
+// (start line, header fields and the blank line) that [RequestParser],
+// [ReadRequest] and [ReadResponse] apply when given a maxSize of zero or
+// less. 16 KiB holds a browser's handshake with a generous load of cookies; servers that accept
 // bigger cookies raise it, at the cost of that much memory per pending
 // handshake.
 const DefaultMaxHeadSize = 16 << 10
-
-// errHeadTooLarge is returned by readHead when the head exceeds its limit.
-var errHeadTooLarge = errors.New("head too large")
-
-// readHead reads an HTTP head from br: lines up to and including the empty
-// line that ends it, and not one byte further, so that whatever follows
-// (WebSocket frames) stays in br for the caller. The whole head comes back as
-// one string, allocated once, so that every field parsed from it is a
-// substring and costs nothing more. More than maxSize bytes give
-// errHeadTooLarge; an end of input before the empty line gives io.EOF if
-// nothing was read and io.ErrUnexpectedEOF otherwise.
-func readHead(br *bufio.Reader, maxSize int) (string, error) {
-	if maxSize <= 0 {
-		maxSize = DefaultMaxHeadSize
-	}
-	var b strings.Builder
-	lineStart := 0
-	for {
-		// Look at what has arrived rather than wait for a line end: a
-		// client that sends more than maxSize bytes without one is
-		// answered at once, not when it stops sending.
-		if _, err := br.Peek(1); err != nil {
-			if err == io.EOF {
-				if b.Len() == 0 {
-					return "", io.EOF
-				}
-				return "", io.ErrUnexpectedEOF
-			}
-			return "", err
-		}
-		avail, _ := br.Peek(br.Buffered())
-		frag := avail
-		i := bytes.IndexByte(avail, '\n')
-		if i >= 0 {
-			frag = avail[:i+1]
-		}
-		if b.Cap() == 0 {
-			// First read: the whole head is usually buffered by now,
-			// so one allocation sized on what arrived covers it.
-			b.Grow(min(max(len(avail), 256), maxSize+1))
-		}
-		if b.Len()+len(frag) > maxSize {
-			return "", errHeadTooLarge
-		}
-		b.Write(frag)
-		br.Discard(len(frag))
-		if i < 0 {
-			continue // a line longer than what has arrived
-		}
-		line := b.String()[lineStart:]
-		if line == "\n" || line == "\r\n" {
-			// The end of the head. (An empty first line ends here
-			// too, and the start-line parser refuses it: RFC 9112
-			// §2.2 lets a server do that, and net/http does.)
-			return b.String(), nil
-		}
-		lineStart = b.Len()
-	}
-}
 
 // nextLine splits the first line off s, returning it without its line
 // terminator. Both CRLF and a bare LF end a line (RFC 9112 §2.2 allows the

@@ -8,9 +8,10 @@ import (
 )
 
 // Request is what a server needs to know about a client's opening
-// handshake. [ReadRequest] fills it from the wire, [FromHTTP] from a
-// net/http request; both fill it the same way, and neither judges it: that
-// is [Check]'s and [OriginPolicy.Check]'s job.
+// handshake. A [RequestParser] (or [ReadRequest], the same parser over a
+// bufio.Reader) fills it from the wire, [FromHTTP] from a net/http request;
+// all fill it the same way, and none judges it: that is [Check]'s and
+// [OriginPolicy.Check]'s job.
 type Request struct {
 	Method     string // "GET"
 	RequestURI string // the request target as sent, e.g. "/chat?room=1"
@@ -55,8 +56,11 @@ type Request struct {
 
 // ReadRequest reads an opening handshake request from br: the request line,
 // the header fields and the empty line that ends them, and nothing after it,
-// so frames the client sends early stay in br. It parses them itself rather
-// than through net/http, cutting every field out of a single allocation.
+// so frames the client sends early stay in br. It is a [RequestParser] fed a
+// line at a time, for callers that read through a bufio.Reader: a server of
+// its own, a proxy, a test. It parses the head itself rather than through
+// net/http, cutting every field out of a single allocation, and the
+// Request is the caller's to keep.
 //
 // A head larger than maxSize bytes (start line, fields and empty line; zero
 // or less means [DefaultMaxHeadSize]) gives an [*Error] with status 431. A
@@ -74,35 +78,24 @@ type Request struct {
 // ReadRequest does not check that the request is a valid opening handshake;
 // pass the result to [Check].
 func ReadRequest(br *bufio.Reader, maxSize int) (*Request, error) {
-	head, err := readHead(br, maxSize)
-	if err != nil {
-		if err == errHeadTooLarge {
-			return nil, &Error{StatusCode: http.StatusRequestHeaderFieldsTooLarge, Reason: reasonHeadTooLarge}
+	p := parsers.Get().(*RequestParser)
+	p.Reset(maxSize)
+	defer func() {
+		p.Reset(0)
+		parsers.Put(p)
+	}()
+	if err := p.readFrom(br); err != nil {
+		if he, ok := err.(*Error); ok {
+			return nil, he
 		}
 		return nil, fmt.Errorf("websocket: handshake: reading request: %w", err)
 	}
-	r := new(Request)
-	if err := r.parse(head); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return p.NewRequest()
 }
 
-// Parse parses head, a whole request head as ReadRequest reads it (the
-// request line, the header fields and the empty line that ends them), into
-// r, with the rules of ReadRequest. It reuses r's Header map, so that a
-// server that keeps Requests for reuse parses handshakes with little
-// allocation (the values' array, and the subprotocol and extension lists
-// when there are any). The Request's strings are
-// substrings of head. Errors are *Error values with status 400; the size
-// limit is the caller's to apply.
-func (r *Request) Parse(head string) error {
-	if err := r.parse(head); err != nil {
-		return err
-	}
-	return nil
-}
-
+// parse parses head, a whole request head (the request line, the header
+// fields and the empty line that ends them), into r, reusing r's Header
+// map. The Request's strings are substrings of head.
 func (r *Request) parse(head string) *Error {
 	h := r.Header
 	*r = Request{Header: h}

@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -54,12 +55,10 @@ func AppendResponse(dst []byte, key, protocol, extensions string, extra http.Hea
 //	<err.Reason>
 //
 // The connection is to be closed after writing it. A status code outside
-// 100-599 is answered as 500.
+// 100-599 is answered as 500. [WriteError] writes the same refusal through
+// net/http.
 func AppendErrorResponse(dst []byte, err *Error) []byte {
-	code := err.StatusCode
-	if code < 100 || code > 599 {
-		code = http.StatusInternalServerError
-	}
+	code := err.status()
 	text := http.StatusText(code)
 	if text == "" {
 		text = "Status " + strconv.Itoa(code)
@@ -70,10 +69,44 @@ func AppendErrorResponse(dst []byte, err *Error) []byte {
 	dst = append(dst, text...)
 	dst = append(dst, "\r\n"...)
 	dst = appendExtra(dst, err.Header, reservedError)
-	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
+	dst = append(dst, "Content-Type: "+errorContentType+"\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(err.Reason)), 10)
 	dst = append(dst, "\r\nConnection: close\r\n\r\n"...)
 	return append(dst, err.Reason...)
+}
+
+// WriteError writes the refusal err describes through w, for a server on
+// net/http: the status, fields and body of [AppendErrorResponse], so that
+// a client is refused alike whichever way the server reads requests. (The
+// Date net/http adds is the only difference.) w must not have been written
+// to.
+func WriteError(w http.ResponseWriter, err *Error) {
+	h := w.Header()
+	for _, name := range extraNames(err.Header, reservedError) {
+		vv := err.Header[name]
+		clean := make([]string, len(vv))
+		for i, v := range vv {
+			clean[i] = cleanValue(v)
+		}
+		h[name] = clean
+	}
+	h["Content-Type"] = []string{errorContentType}
+	h["Content-Length"] = []string{strconv.Itoa(len(err.Reason))}
+	h["Connection"] = []string{"close"}
+	w.WriteHeader(err.status())
+	io.WriteString(w, err.Reason)
+}
+
+// errorContentType is the type of a refusal's body, its Reason.
+const errorContentType = "text/plain; charset=utf-8"
+
+// status returns the status a refusal is answered with: its StatusCode,
+// or 500 if that is not a status.
+func (e *Error) status() int {
+	if e.StatusCode < 100 || e.StatusCode > 599 {
+		return http.StatusInternalServerError
+	}
+	return e.StatusCode
 }
 
 // Fields that the caller's extra headers may not set, because the
@@ -110,20 +143,48 @@ func appendField(dst []byte, name, value string) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, ": "...)
 	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if !validFieldValueByte(c) {
-			c = ' '
-		}
-		dst = append(dst, c)
+		dst = append(dst, cleanByte(value[i]))
 	}
 	return append(dst, "\r\n"...)
+}
+
+// cleanByte returns c, or a space if c may not appear in a field value.
+func cleanByte(c byte) byte {
+	if !validFieldValueByte(c) {
+		return ' '
+	}
+	return c
+}
+
+// cleanValue returns v with the bytes that may not appear in a field value
+// turned into spaces, as appendField writes it.
+func cleanValue(v string) string {
+	if validFieldValue(v) {
+		return v
+	}
+	b := []byte(v)
+	for i, c := range b {
+		b[i] = cleanByte(c)
+	}
+	return string(b)
 }
 
 // appendExtra appends the fields of h in name order, leaving out reserved
 // names and names that are not tokens.
 func appendExtra(dst []byte, h http.Header, reserved []string) []byte {
+	for _, name := range extraNames(h, reserved) {
+		for _, v := range h[name] {
+			dst = appendField(dst, name, v)
+		}
+	}
+	return dst
+}
+
+// extraNames returns the names of h that may be sent, in order: not
+// reserved, and tokens.
+func extraNames(h http.Header, reserved []string) []string {
 	if len(h) == 0 {
-		return dst
+		return nil
 	}
 	names := make([]string, 0, len(h))
 	for name := range h {
@@ -132,10 +193,5 @@ func appendExtra(dst []byte, h http.Header, reserved []string) []byte {
 		}
 	}
 	slices.Sort(names)
-	for _, name := range names {
-		for _, v := range h[name] {
-			dst = appendField(dst, name, v)
-		}
-	}
-	return dst
+	return names
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"testing"
 )
 
@@ -175,5 +177,44 @@ func TestAppendErrorResponse(t *testing.T) {
 				t.Errorf("net/http read body %q, close %v", body, resp.Close)
 			}
 		})
+	}
+}
+
+// TestWriteErrorMatchesAppendErrorResponse: a refusal written through
+// net/http has the status, fields and body of the raw one.
+func TestWriteErrorMatchesAppendErrorResponse(t *testing.T) {
+	for _, e := range []*Error{
+		badRequest(reasonNoKey),
+		{StatusCode: 426, Reason: reasonBadVersion, Header: versionHeader()},
+		{StatusCode: 400, Reason: reasonMethod, Header: http.Header{"Allow": {"GET"}}},
+		headTooLarge(),
+		ErrTooManyConnections,
+		ErrShuttingDown,
+		{StatusCode: 7, Reason: "odd", Header: http.Header{
+			"X-Bad":          {"a\r\nInjected: yes"},
+			"Content-Length": {"99"},
+			"Connection":     {"keep-alive"},
+			"Bad Name":       {"v"},
+		}},
+	} {
+		raw, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(AppendErrorResponse(nil, e))), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawBody, _ := io.ReadAll(raw.Body)
+		if !raw.Close {
+			t.Fatalf("%v: AppendErrorResponse does not close", e)
+		}
+		raw.Header["Connection"] = []string{"close"} // ReadResponse takes it out into Close
+		rec := httptest.NewRecorder()
+		WriteError(rec, e)
+		got := rec.Result()
+		gotBody, _ := io.ReadAll(got.Body)
+		if got.StatusCode != raw.StatusCode || string(gotBody) != string(rawBody) {
+			t.Errorf("%v: WriteError gives %d %q, AppendErrorResponse %d %q", e, got.StatusCode, gotBody, raw.StatusCode, rawBody)
+		}
+		if !reflect.DeepEqual(got.Header, raw.Header) {
+			t.Errorf("%v: WriteError's fields %v, AppendErrorResponse's %v", e, got.Header, raw.Header)
+		}
 	}
 }
