@@ -9,9 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
-	"github.com/rfc6455/websocket/session"
 )
 
 // AcceptOptions configure the server side of the opening handshake and the
@@ -48,10 +46,17 @@ type AcceptOptions struct {
 	// past it the client gets 431. Default 8 KiB.
 	MaxHeaderBytes int
 
-	// shared, set on a Server's own copy, are the session options of
-	// every connection that agreed on no subprotocol and no extension:
-	// made once, they cost connections nothing.
-	shared *session.Options
+	// resolved, set on a Server's own copy, is its options resolved once
+	// for all its connections.
+	resolved *config
+}
+
+// config returns o resolved: the Server's, made once, or one for this call.
+func (o *AcceptOptions) config() *config {
+	if o.resolved != nil {
+		return o.resolved
+	}
+	return o.Options.resolve(o.HandshakeTimeout, o.MaxHeaderBytes, true)
 }
 
 func (o *AcceptOptions) originPolicy() *handshake.OriginPolicy {
@@ -90,20 +95,6 @@ func (o *AcceptOptions) appendResponse(dst []byte, req *handshake.Request, a agr
 	return handshake.AppendResponse(dst, req.Key, a.protocol, ext, o.Header)
 }
 
-// open turns a socket whose handshake succeeded into a Conn.
-func (o *AcceptOptions) open(nc net.Conn, buffered []byte, a agreement) (*Conn, error) {
-	c := conn.New(nc, conn.Server, o.connConfig(a))
-	if err := c.Open(buffered); err != nil {
-		c.Abort(err)
-		return nil, err
-	}
-	so := o.shared
-	if so == nil || a.protocol != "" || a.deflate != nil {
-		so = o.sessionOptions(a, true)
-	}
-	return session.New(c, so), nil
-}
-
 // Accept upgrades an HTTP request to a WebSocket connection, on net/http. On
 // failure it has answered with the right status (400, 403, 426 ...) and
 // returns the error, a *handshake.Error for a refused request. opts may be
@@ -112,6 +103,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
+	cfg := opts.config()
 	req, err := handshake.FromHTTP(r)
 	var a agreement
 	if err == nil {
@@ -137,13 +129,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	// net/http may have read past the request head: those bytes are frames.
 	early := buffered(brw.Reader)
 	resp := opts.response(req, a)
-	nc.SetDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
+	nc.SetDeadline(time.Now().Add(cfg.handshakeTimeout))
 	if _, err := nc.Write(resp); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	nc.SetDeadline(time.Time{})
-	return opts.open(nc, early, a)
+	return cfg.open(nc, early, a)
 }
 
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
@@ -176,7 +168,8 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
-	deadline := time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout))
+	cfg := opts.config()
+	deadline := time.Now().Add(cfg.handshakeTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -186,11 +179,7 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 
 	br := getReader(nc)
 	defer putReader(br)
-	maxHeader := opts.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = DefaultMaxHeaderBytes
-	}
-	req, err := handshake.ReadRequest(br, maxHeader)
+	req, err := handshake.ReadRequest(br, cfg.maxHeaderBytes)
 	var a agreement
 	if err == nil {
 		a, err = opts.check(req)
@@ -209,7 +198,7 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 		return nil, req, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c, err := opts.open(nc, buffered(br), a)
+	c, err := cfg.open(nc, buffered(br), a)
 	return c, req, err
 }
 

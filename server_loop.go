@@ -131,7 +131,7 @@ func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
 	s.mu.Unlock()
 	s.active.Add(1)
 	opts := s.options()
-	sk.SetReadDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
+	sk.SetReadDeadline(time.Now().Add(opts.resolved.handshakeTimeout))
 	return h
 }
 
@@ -147,7 +147,7 @@ type loopConn struct {
 // Ready runs on the loop when the socket has bytes (or its deadline passed).
 func (h *loopConn) Ready() {
 	if h.c != nil {
-		if ended, _ := h.c.ServeReady(); ended {
+		if ended, _ := h.c.s.ServeReady(); ended {
 			h.c.Close(StatusNormalClosure, "")
 		}
 		return
@@ -174,10 +174,7 @@ func (h *loopConn) Closed() {
 func (h *loopConn) handshake() {
 	s := h.srv
 	opts := s.options()
-	maxHeader := opts.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = DefaultMaxHeaderBytes
-	}
+	maxHeader := opts.resolved.maxHeaderBytes
 	if h.head == nil {
 		h.head = pool.GetBuffer(1024)
 	}
@@ -248,8 +245,8 @@ func (h *loopConn) handshake() {
 	}
 	h.sk.SetReadDeadline(time.Time{})
 	s.handshakeDone(h)
-	c, err := opts.open(h.sk, head[end:], a) // copies the early frames
-	releaseRequest(req)                      // before its strings' bytes are reused
+	c, err := opts.resolved.open(h.sk, head[end:], a) // copies the early frames
+	releaseRequest(req)                               // before its strings' bytes are reused
 	req = nil
 	h.dropHead()
 	if err != nil {
@@ -260,7 +257,7 @@ func (h *loopConn) handshake() {
 		c.Close(StatusGoingAway, "server shutting down")
 		return
 	}
-	if c.Conn().Buffered() > 0 {
+	if c.s.Conn().Buffered() > 0 {
 		h.Ready() // frames that came with the request
 	}
 }
