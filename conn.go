@@ -34,7 +34,8 @@ import (
 // where the last one stopped. A write whose context ends before it starts
 // returns the context's error harmlessly; one that ends while the frame is
 // on its way fails the connection, since half a frame cannot be taken back.
-// Once Dial or Accept has returned, their contexts no longer matter.
+// Once Dial has returned, its context no longer matters, and neither does
+// the request's context once Accept has.
 //
 // # Control frames and closing
 //
