@@ -11,10 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/pool"
-	"github.com/rfc6455/websocket/session"
 )
 
 // AcceptOptions configure the server side of the opening handshake and the
@@ -51,10 +49,17 @@ type AcceptOptions struct {
 	// past it the client gets 431. Default 8 KiB.
 	MaxHeaderBytes int
 
-	// shared, set on a Server's own copy, are the session options of
-	// every connection that agreed on no subprotocol and no extension:
-	// made once, they cost connections nothing.
-	shared *session.Options
+	// resolved, set on a Server's own copy, is its options resolved once
+	// for all its connections.
+	resolved *config
+}
+
+// config returns o resolved: the Server's, made once, or one for this call.
+func (o *AcceptOptions) config() *config {
+	if o.resolved != nil {
+		return o.resolved
+	}
+	return o.Options.resolve(o.HandshakeTimeout, o.MaxHeaderBytes, true)
 }
 
 func (o *AcceptOptions) originPolicy() *handshake.OriginPolicy {
@@ -103,28 +108,6 @@ func writeRefusal(w io.Writer, he *handshake.Error) {
 	pool.PutBuffer(buf)
 }
 
-// maxHeaderBytes is the limit on a request head on the raw paths.
-func (o *AcceptOptions) maxHeaderBytes() int {
-	if o.MaxHeaderBytes <= 0 {
-		return DefaultMaxHeaderBytes
-	}
-	return o.MaxHeaderBytes
-}
-
-// open turns a socket whose handshake succeeded into a Conn.
-func (o *AcceptOptions) open(nc net.Conn, buffered []byte, a agreement) (*Conn, error) {
-	c := conn.New(nc, conn.Server, o.connConfig(a))
-	if err := c.Open(buffered); err != nil {
-		c.Abort(err)
-		return nil, err
-	}
-	so := o.shared
-	if so == nil || a.protocol != "" || a.deflate != nil {
-		so = o.sessionOptions(a, true)
-	}
-	return session.New(c, so), nil
-}
-
 // Accept upgrades an HTTP request to a WebSocket connection, on net/http. On
 // failure it has answered with the right status (400, 403, 426 ...) and
 // returns the error, a *handshake.Error for a refused request. opts may be
@@ -133,6 +116,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
+	cfg := opts.config()
 	req, err := handshake.FromHTTP(r)
 	var a agreement
 	if err == nil {
@@ -149,13 +133,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	// net/http may have read past the request head: those bytes are frames.
 	early := buffered(brw.Reader)
-	nc.SetDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
+	nc.SetDeadline(time.Now().Add(cfg.handshakeTimeout))
 	if err := opts.writeResponse(nc, req, a); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	nc.SetDeadline(time.Time{})
-	return opts.open(nc, early, a)
+	return cfg.open(nc, early, a)
 }
 
 // readerPool holds the clients' readers for the opening handshake (Dial).
@@ -234,7 +218,8 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
-	deadline := time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout))
+	cfg := opts.config()
+	deadline := time.Now().Add(cfg.handshakeTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -242,7 +227,7 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	p := getParser(opts.maxHeaderBytes())
+	p := getParser(cfg.maxHeaderBytes)
 	defer putParser(p)
 	var req *Request
 	err := readHead(nc, p)
@@ -268,7 +253,7 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 		return nil, req, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c, err := opts.open(nc, p.Rest(), a) // copies the first frames
+	c, err := cfg.open(nc, p.Rest(), a) // copies the first frames
 	return c, req, err
 }
 

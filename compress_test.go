@@ -101,7 +101,7 @@ func TestCompressionEcho(t *testing.T) {
 					}
 				}
 			}
-			st := c.Conn().Stats()
+			st := c.Stats()
 			if st.BytesOut > uint64(allow) || st.BytesIn > uint64(allow) {
 				t.Errorf("messages took %d bytes out and %d in, over the %d they compress to", st.BytesOut, st.BytesIn, allow)
 			}
@@ -135,7 +135,7 @@ func TestCompressionNotAccepted(t *testing.T) {
 		if _, got, err := c.ReadMessage(testCtx(t)); err != nil || !bytes.Equal(got, m) {
 			t.Fatalf("offer=%v: echo %d bytes, %v", offer, len(got), err)
 		}
-		if st := c.Conn().Stats(); st.BytesOut < uint64(len(m)) {
+		if st := c.Stats(); st.BytesOut < uint64(len(m)) {
 			t.Errorf("offer=%v: %d bytes on the wire for %d: compressed without agreement", offer, st.BytesOut, len(m))
 		}
 		c.CloseNow()
@@ -172,14 +172,14 @@ func TestCompressionThresholdAndOptOut(t *testing.T) {
 	c, _ := compressedPair(t, &websocket.CompressionOptions{}, &websocket.CompressionOptions{Threshold: 1000}, 0)
 	wire := func(m []byte) uint64 {
 		t.Helper()
-		before := c.Conn().Stats().BytesOut
+		before := c.Stats().BytesOut
 		if err := c.WriteMessage(testCtx(t), websocket.TextMessage, m); err != nil {
 			t.Fatal(err)
 		}
 		if _, got, err := c.ReadMessage(testCtx(t)); err != nil || !bytes.Equal(got, m) {
 			t.Fatalf("echo: %d bytes, %v", len(got), err)
 		}
-		return c.Conn().Stats().BytesOut - before
+		return c.Stats().BytesOut - before
 	}
 	small := []byte(strings.Repeat("a", 999))
 	if n := wire(small); n != 999+8 { // 8: a masked frame's header with a 16-bit length
@@ -214,11 +214,11 @@ func TestCompressionLimitIsDecompressedSize(t *testing.T) {
 		t.Fatalf("a message of exactly the limit: %d bytes, %v", len(got), err)
 	}
 	// 64 MiB of zeros compress to about 64 KiB: a bomb.
-	before := c.Conn().Stats().BytesOut
+	before := c.Stats().BytesOut
 	if err := c.WriteMessage(testCtx(t), websocket.BinaryMessage, make([]byte, 64<<20)); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.Conn().Stats().BytesOut - before; n > 1<<20 {
+	if n := c.Stats().BytesOut - before; n > 1<<20 {
 		t.Fatalf("the bomb took %d bytes on the wire", n)
 	}
 	_, _, err := c.ReadMessage(testCtx(t))
@@ -259,7 +259,7 @@ func TestCompressionStreams(t *testing.T) {
 	if err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("streamed echo: %d bytes, %v; want %d", len(got), err, len(msg))
 	}
-	if st := c.Conn().Stats(); st.BytesOut > uint64(len(msg))/3 {
+	if st := c.Stats(); st.BytesOut > uint64(len(msg))/3 {
 		t.Errorf("NextWriter sent %d bytes for %d: not compressed", st.BytesOut, len(msg))
 	}
 }

@@ -12,10 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/endpoint"
 	"github.com/rfc6455/websocket/handshake"
-	"github.com/rfc6455/websocket/session"
 )
 
 // DialOptions configure a client connection. A nil *DialOptions gives the
@@ -83,14 +81,15 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	default:
 		return nil, ErrBadURL
 	}
-	ctx, cancel := context.WithTimeout(ctx, durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout))
+	cfg := opts.Options.resolve(opts.HandshakeTimeout, opts.MaxHeaderBytes, false)
+	ctx, cancel := context.WithTimeout(ctx, cfg.handshakeTimeout)
 	defer cancel()
 
 	nc, err := dialTCP(ctx, u, secure, opts)
 	if err != nil {
 		return nil, err
 	}
-	c, err := clientHandshake(ctx, nc, u, secure, opts)
+	c, err := clientHandshake(ctx, nc, u, secure, opts, cfg)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -131,7 +130,7 @@ func dialTCP(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (n
 	return nc, nil
 }
 
-func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, opts *DialOptions) (*Conn, error) {
+func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, opts *DialOptions, cfg *config) (*Conn, error) {
 	if d, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(d)
 	}
@@ -171,11 +170,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 	}
 	br := getReader(nc)
 	defer putReader(br)
-	maxHeader := opts.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = DefaultMaxHeaderBytes
-	}
-	resp, err := handshake.ReadResponse(br, maxHeader, req)
+	resp, err := handshake.ReadResponse(br, cfg.maxHeaderBytes, req)
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
@@ -197,11 +192,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 		return nil, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c := conn.New(nc, conn.Client, opts.connConfig(a))
-	if err := c.Open(buffered(br)); err != nil {
-		return nil, err
-	}
-	return session.New(c, opts.sessionOptions(a, false)), nil
+	return cfg.open(nc, buffered(br), a)
 }
 
 // ctxErr prefers the context's error over the deadline error it caused.

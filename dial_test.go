@@ -283,8 +283,8 @@ func TestDialTLS(t *testing.T) {
 	if cfg.ServerName != "" {
 		t.Errorf("Dial modified the caller's TLSConfig (ServerName %q)", cfg.ServerName)
 	}
-	if _, ok := c.Conn().NetConn().(*tls.Conn); !ok {
-		t.Errorf("connection is a %T, want *tls.Conn", c.Conn().NetConn())
+	if _, ok := websocket.NetConn(c).(*tls.Conn); !ok {
+		t.Errorf("connection is a %T, want *tls.Conn", websocket.NetConn(c))
 	}
 	echoOnce(t, c, strings.Repeat("secret ", 1000))
 	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {

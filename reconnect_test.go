@@ -303,7 +303,7 @@ func TestReconnectAfterDrop(t *testing.T) {
 		if n == 1 {
 			// Drop: close TCP without a close frame (after the welcome;
 			// CloseNow would reset the connection and might lose it).
-			c.Conn().Close()
+			c.s.Conn().Close()
 			return
 		}
 		echoForTest(c)
@@ -446,7 +446,7 @@ func TestReconnectFailover(t *testing.T) {
 	if c == nil {
 		t.Fatal("Conn() = nil while connected")
 	}
-	if got, want := "ws://"+c.Conn().RemoteAddr().String()+"/", live; got != want {
+	if got, want := "ws://"+c.RemoteAddr().String()+"/", live; got != want {
 		t.Errorf("connected to %s, want %s", got, want)
 	}
 	rcClose(t, r, 0)

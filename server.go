@@ -50,10 +50,11 @@ type Server struct {
 	// after the server. Default nil.
 	Workers *pool.Workers
 
-	// Sessions is the registry every upgraded connection joins (and
-	// leaves when it ends); Broadcast and Shutdown use it. Default: the
-	// server makes one.
-	Sessions *session.Manager
+	// OnConnect, if set, is called with each upgraded connection once
+	// the server has registered it (Range, Len and Broadcast see it),
+	// before any of its messages is read and before Handler. In
+	// IOEventLoop mode it runs on the loop and must not block.
+	OnConnect func(c *Conn)
 
 	// Options configure the handshake and every connection.
 	Options AcceptOptions
@@ -86,7 +87,8 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]*conn.Listening // the Listening in IOEventLoop mode
 	handlers  sync.WaitGroup
-	opts      *AcceptOptions // Options with OnMessage routed through Workers
+	opts      *AcceptOptions // Options with OnMessage routed through Workers, resolved
+	sessions  *session.Manager
 	active    atomic.Int64
 	closed    atomic.Bool
 	ctx       context.Context // cancelled by Shutdown: ends handshakes in progress
@@ -207,13 +209,13 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 	}()
 	opts := s.options()
-	timeout := durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)
+	timeout, maxHeader := opts.resolved.handshakeTimeout, opts.resolved.maxHeaderBytes
 	if limit := s.maxConnections(); limit > 0 && n > int64(limit) {
-		refuse(nc, handshake.ErrTooManyConnections, timeout, opts.maxHeaderBytes())
+		refuse(nc, handshake.ErrTooManyConnections, timeout, maxHeader)
 		return
 	}
 	if s.closed.Load() {
-		refuse(nc, handshake.ErrShuttingDown, timeout, opts.maxHeaderBytes())
+		refuse(nc, handshake.ErrShuttingDown, timeout, maxHeader)
 		return
 	}
 	c, req, err := Upgrade(s.context(), nc, opts)
@@ -233,7 +235,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		// context that can be cancelled costs every idle connection a
 		// registration.
 		detached = true
-		c.ServeDetached(context.Background(), func(error) {
+		c.s.ServeDetached(context.Background(), func(error) {
 			c.Close(StatusNormalClosure, "")
 			s.active.Add(-1)
 			s.handlers.Done()
@@ -267,26 +269,38 @@ func (s *Server) options() *AcceptOptions {
 			}
 		}
 	}
-	opts.shared = opts.sessionOptions(agreement{}, true).WithDefaults()
+	opts.resolved = opts.config()
+	opts.resolved.shared = true
 	s.opts = &opts
 	return s.opts
 }
 
-// Manager returns the registry of the server's open connections.
-func (s *Server) Manager() *session.Manager {
+// manager returns the registry of the server's open connections.
+func (s *Server) manager() *session.Manager {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.Sessions == nil {
-		s.Sessions = session.NewManager(nil)
+	if s.sessions == nil {
+		s.sessions = session.NewManager(nil)
 	}
-	return s.Sessions
+	return s.sessions
 }
 
-// Broadcast sends one message to every open connection, encoded once.
-// With Options.SendQueueSize set, each connection's queue and slow-consumer
-// policy apply, so one slow peer delays no other.
-func (s *Server) Broadcast(typ MessageType, data []byte) session.BroadcastResult {
-	return s.Manager().Broadcast(typ, data)
+// Broadcast sends one message to every open connection, framed once: each
+// connection writes the same bytes (uncompressed, whatever the connection
+// agreed on). With Options.SendQueueSize set, it returns once the message
+// is queued everywhere, and each connection's slow-consumer policy applies,
+// so that one slow peer delays no other; without a queue each connection
+// is written in turn, at most 64 at a time. data is copied.
+func (s *Server) Broadcast(typ MessageType, data []byte) BroadcastResult {
+	return s.manager().Broadcast(typ, data)
+}
+
+// Range calls fn for each connection open when Range was called, in no
+// particular order, until fn returns false. It iterates over a snapshot
+// and holds no lock while fn runs, so fn may write to and close
+// connections; a connection may have ended by the time fn sees it.
+func (s *Server) Range(fn func(c *Conn) bool) {
+	s.manager().Range(func(ss *session.Session) bool { return fn(ownerOf(ss)) })
 }
 
 // context returns the server's context, cancelled by Shutdown.
@@ -330,7 +344,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	done := make(chan struct{})
 	go func() {
-		s.Manager().CloseAll(context.Background(), StatusGoingAway, "server shutting down")
+		s.manager().CloseAll(context.Background(), StatusGoingAway, "server shutting down")
 		s.handlers.Wait()
 		close(done)
 	}()
@@ -342,7 +356,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// Do not wait for the handlers: one that ignores its connection
 		// would hold Shutdown past ctx. Their connections are closed now,
 		// and handshakes in progress were cancelled above.
-		s.Manager().Range(func(c *Conn) bool {
+		s.Range(func(c *Conn) bool {
 			c.CloseNow()
 			return true
 		})
@@ -352,7 +366,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Len returns the number of connections open now (upgraded, not closed).
-func (s *Server) Len() int { return s.Manager().Len() }
+func (s *Server) Len() int { return s.manager().Len() }
 
 func (s *Server) track(l net.Listener) bool {
 	s.mu.Lock()
@@ -374,16 +388,20 @@ func (s *Server) untrack(l net.Listener) {
 	l.Close()
 }
 
-// register adds c to the manager unless the server is shutting down; the
-// manager drops it when it ends.
+// register adds c to the manager unless the server is shutting down (the
+// manager drops it when it ends), and tells OnConnect.
 func (s *Server) register(c *Conn) bool {
 	if s.closed.Load() {
 		return false
 	}
-	s.Manager().Add(c)
+	m := s.manager()
+	m.Add(&c.s)
 	if s.closed.Load() { // Shutdown may have run CloseAll before Add
-		s.Manager().Remove(c)
+		m.Remove(&c.s)
 		return false
+	}
+	if f := s.OnConnect; f != nil {
+		f(c)
 	}
 	return true
 }

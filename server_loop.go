@@ -124,7 +124,7 @@ func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
 	s.mu.Unlock()
 	s.active.Add(1)
 	opts := s.options()
-	sk.SetReadDeadline(time.Now().Add(durationOr(opts.HandshakeTimeout, DefaultHandshakeTimeout)))
+	sk.SetReadDeadline(time.Now().Add(opts.resolved.handshakeTimeout))
 	return h
 }
 
@@ -140,7 +140,7 @@ type loopConn struct {
 // Ready runs on the loop when the socket has bytes (or its deadline passed).
 func (h *loopConn) Ready() {
 	if h.c != nil {
-		if ended, _ := h.c.ServeReady(); ended {
+		if ended, _ := h.c.s.ServeReady(); ended {
 			h.c.Close(StatusNormalClosure, "")
 		}
 		return
@@ -169,7 +169,7 @@ func (h *loopConn) handshake() {
 	s := h.srv
 	opts := s.options()
 	if h.hp == nil {
-		h.hp = getParser(opts.maxHeaderBytes())
+		h.hp = getParser(opts.resolved.maxHeaderBytes)
 	}
 	for {
 		done, err := h.hp.Fill(h.sk)
@@ -216,8 +216,8 @@ func (h *loopConn) handshake() {
 	}
 	h.sk.SetReadDeadline(time.Time{})
 	s.handshakeDone(h)
-	c, err := opts.open(h.sk, h.hp.Rest(), a) // copies the first frames
-	h.dropParser()                            // req is not to be used after this
+	c, err := opts.resolved.open(h.sk, h.hp.Rest(), a) // copies the first frames
+	h.dropParser()                                     // req is not to be used after this
 	if err != nil {
 		return // open aborted the socket
 	}
@@ -226,7 +226,7 @@ func (h *loopConn) handshake() {
 		c.Close(StatusGoingAway, "server shutting down")
 		return
 	}
-	if c.Conn().Buffered() > 0 {
+	if c.s.Conn().Buffered() > 0 {
 		h.Ready() // frames that came with the request
 	}
 }

@@ -85,7 +85,7 @@ func startPush(t *testing.T, mode websocket.IOMode, setup func(*websocket.Server
 
 // startPushOn starts the push-style Server on l and shuts it down at the
 // end of the test. Every message is checked to be served the way mode
-// says (conn.Conn.Evented), so that a silent fallback to goroutines cannot
+// says (websocket.Evented), so that a silent fallback to goroutines cannot
 // pass for the event loops.
 func startPushOn(t *testing.T, mode websocket.IOMode, l net.Listener, setup func(*websocket.Server)) (*websocket.Server, string) {
 	t.Helper()
@@ -98,7 +98,7 @@ func startPushOn(t *testing.T, mode websocket.IOMode, l net.Listener, setup func
 	var wrong atomic.Int32
 	if f := srv.Options.OnMessage; f != nil {
 		srv.Options.OnMessage = func(c *websocket.Conn, typ websocket.MessageType, data []byte) {
-			if c.Conn().Evented() != want {
+			if websocket.Evented(c) != want {
 				wrong.Add(1)
 			}
 			f(c, typ, data)
@@ -206,7 +206,7 @@ func serverConn(t *testing.T, srv *websocket.Server) *websocket.Conn {
 	t.Helper()
 	waitFor(t, func() bool { return srv.Len() == 1 })
 	var c *websocket.Conn
-	srv.Manager().Range(func(s *websocket.Conn) bool { c = s; return false })
+	srv.Range(func(s *websocket.Conn) bool { c = s; return false })
 	if c == nil {
 		t.Fatal("no server connection")
 	}
@@ -1221,9 +1221,9 @@ func TestLoopServerPeerDoesNotRead(t *testing.T) {
 			wrote <- err
 		}()
 		time.Sleep(200 * time.Millisecond)
-		in1 := c.Conn().Stats().BytesIn
+		in1 := c.Stats().BytesIn
 		time.Sleep(100 * time.Millisecond)
-		in2 := c.Conn().Stats().BytesIn
+		in2 := c.Stats().BytesIn
 		// 256 KiB of replies kept at most before reading pauses, plus a
 		// message in progress, a read buffer and the small kernel buffers.
 		const bound = 1 << 20
@@ -1447,7 +1447,7 @@ func TestLoopServerCompression(t *testing.T) {
 						}
 					}
 				}
-				if st := c.Conn().Stats(); st.BytesOut > uint64(allow) || st.BytesIn > uint64(allow) {
+				if st := c.Stats(); st.BytesOut > uint64(allow) || st.BytesIn > uint64(allow) {
 					t.Errorf("messages took %d bytes out and %d in, over the %d they compress to", st.BytesOut, st.BytesIn, allow)
 				}
 				c.Close(websocket.StatusNormalClosure, "")
@@ -1565,7 +1565,7 @@ func TestLoopServerMode(t *testing.T) {
 	t.Run("handler", func(t *testing.T) {
 		evented := make(chan bool, 1)
 		srv := &websocket.Server{IO: websocket.IOEventLoop, Handler: func(c *websocket.Conn, r *websocket.Request) {
-			evented <- c.Conn().Evented()
+			evented <- websocket.Evented(c)
 			echoHandler(c, r)
 		}}
 		addr := startServer(t, srv)

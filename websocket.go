@@ -45,17 +45,11 @@
 package websocket
 
 import (
-	"time"
-
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/session"
 )
-
-// Conn is a WebSocket connection: a session.Session. See package session
-// for its methods and concurrency contract.
-type Conn = session.Session
 
 // CloseError reports the close code and reason a connection ended with.
 type CloseError = session.CloseError
@@ -100,165 +94,13 @@ const (
 	PolicyClose = session.PolicyClose
 )
 
+// Stats is a snapshot of a connection's counters (Conn.Stats).
+type Stats = conn.Stats
+
+// BroadcastResult counts what Server.Broadcast did with each connection:
+// sent (queued, or written), dropped (by PolicyDrop or PolicyBlock's
+// timeout) or closed (by PolicyClose, or already ended).
+type BroadcastResult = session.BroadcastResult
+
 // Request is the opening handshake request as a server saw it.
 type Request = handshake.Request
-
-// Defaults of the handshake limits.
-const (
-	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultMaxHeaderBytes   = 8 << 10
-)
-
-// Options are the settings shared by both roles. The zero value gives the
-// defaults documented on each field.
-type Options struct {
-	// ReadBufferSize and WriteBufferSize size the connection's buffers.
-	// Default 4096 each; the write buffer is pooled and held only while
-	// writing.
-	ReadBufferSize, WriteBufferSize int
-
-	// MaxMessageSize is the largest message accepted; a larger one fails
-	// the connection with 1009 before its payload is read. Default 32 MiB.
-	// Negative means no limit, which lets any peer exhaust memory.
-	MaxMessageSize int64
-
-	// FragmentSize is the largest frame an outgoing message is sent in.
-	// Default 1 MiB.
-	FragmentSize int
-
-	// WriteTimeout bounds each write to the socket. Default 0: none.
-	WriteTimeout time.Duration
-
-	// PingInterval, PongTimeout, IdleTimeout and CloseTimeout: see
-	// session.Options. Defaults: no heartbeat, no idle timeout, 5 s close
-	// handshake.
-	PingInterval, PongTimeout, IdleTimeout, CloseTimeout time.Duration
-
-	// SendQueueSize, if positive, gives each connection a bounded queue
-	// for Conn.Enqueue and Server.Broadcast, drained by a writer goroutine
-	// of its own, so that one slow peer never stalls the sender. A full
-	// queue applies SlowPolicy: PolicyBlock waits up to SlowTimeout
-	// (default 5 s), PolicyDrop drops the message, PolicyClose closes the
-	// connection with SlowCloseCode (default 1013, try again later).
-	// Default 0: no queue; Enqueue writes at once.
-	SendQueueSize int
-	SlowPolicy    SlowPolicy
-	SlowTimeout   time.Duration
-	SlowCloseCode StatusCode
-
-	// OnMessage, OnClose: push-style callbacks, see session.Options and
-	// Conn.Serve.
-	OnMessage func(c *Conn, typ MessageType, data []byte)
-	OnClose   func(c *Conn, err error)
-
-	// Compression, if not nil, offers (client) or accepts (server)
-	// permessage-deflate, RFC 7692. Default nil: no compression.
-	Compression *CompressionOptions
-}
-
-// CompressionOptions configure permessage-deflate (RFC 7692). The zero
-// value offers or accepts compression at level 1 with context takeover
-// and 32 KiB windows both ways, or whatever less the peer asks for.
-//
-// Memory: without context takeover a connection holds no compression state
-// between messages (compressors and decompressors are pooled). With it, a
-// connection keeps its compressor's history and tables (about 3 x 2^bits
-// bytes, 96 KiB at 15 bits) once it has sent a compressed message, and
-// 2^bits bytes of the peer's history once it has received one. Setting
-// ServerNoContextTakeover and ClientNoContextTakeover trades some
-// compression ratio for memory on busy servers.
-type CompressionOptions struct {
-	// Level is the compression level, 1 (fastest, default) to 9 (smallest).
-	Level int
-
-	// Threshold is the message size under which messages are sent
-	// uncompressed. Default 128 bytes; negative compresses every message.
-	// Conn.SetCompression turns compression off and on for the messages
-	// that follow.
-	Threshold int
-
-	// ServerNoContextTakeover makes the server compress each message on
-	// its own (a client asks for it; a server imposes it on itself).
-	ServerNoContextTakeover bool
-
-	// ClientNoContextTakeover makes the client compress each message on
-	// its own (a server imposes it; a client promises it).
-	ClientNoContextTakeover bool
-
-	// ServerMaxWindowBits and ClientMaxWindowBits limit the LZ77 window of
-	// the server's and the client's compressor to 2^bits bytes, 8 to 15.
-	// Default 0: 15 (32 KiB), or what the peer asks for. Smaller windows
-	// cost less memory with context takeover, and compress less.
-	ServerMaxWindowBits, ClientMaxWindowBits int
-}
-
-func (c *CompressionOptions) deflateConfig() handshake.DeflateConfig {
-	return handshake.DeflateConfig{
-		ServerNoContextTakeover: c.ServerNoContextTakeover,
-		ClientNoContextTakeover: c.ClientNoContextTakeover,
-		ServerMaxWindowBits:     c.ServerMaxWindowBits,
-		ClientMaxWindowBits:     c.ClientMaxWindowBits,
-	}
-}
-
-// agreement is what an opening handshake settled besides the key.
-type agreement struct {
-	protocol string
-	deflate  *handshake.DeflateParams // nil: no compression
-}
-
-// sessionCompression turns a negotiated permessage-deflate into the
-// session's settings, for role (server: true).
-func (o *Options) sessionCompression(p *handshake.DeflateParams, server bool) *session.Compression {
-	if p == nil {
-		return nil
-	}
-	c := &session.Compression{
-		WriteWindowBits:        p.WindowBits(server),
-		WriteNoContextTakeover: !p.ContextTakeover(server),
-		ReadWindowBits:         p.WindowBits(!server),
-		ReadNoContextTakeover:  !p.ContextTakeover(!server),
-	}
-	if co := o.Compression; co != nil {
-		c.Level, c.Threshold = co.Level, co.Threshold
-	}
-	return c
-}
-
-func (o *Options) connConfig(a agreement) *conn.Config {
-	cfg := &conn.Config{
-		ReadBufferSize:  o.ReadBufferSize,
-		WriteBufferSize: o.WriteBufferSize,
-		MaxMessageSize:  o.MaxMessageSize,
-		WriteTimeout:    o.WriteTimeout,
-	}
-	if a.deflate != nil {
-		cfg.AllowedRsv = frame.Rsv1
-	}
-	return cfg
-}
-
-func (o *Options) sessionOptions(a agreement, server bool) *session.Options {
-	return &session.Options{
-		Compression:   o.sessionCompression(a.deflate, server),
-		FragmentSize:  o.FragmentSize,
-		PingInterval:  o.PingInterval,
-		PongTimeout:   o.PongTimeout,
-		IdleTimeout:   o.IdleTimeout,
-		CloseTimeout:  o.CloseTimeout,
-		OnMessage:     o.OnMessage,
-		OnClose:       o.OnClose,
-		Subprotocol:   a.protocol,
-		SendQueueSize: o.SendQueueSize,
-		SlowPolicy:    o.SlowPolicy,
-		SlowTimeout:   o.SlowTimeout,
-		SlowCloseCode: o.SlowCloseCode,
-	}
-}
-
-func durationOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}

@@ -493,7 +493,7 @@ func checkDeflate(t *testing.T, dc deflateCase, server bool, c *websocket.Conn, 
 			random += uint64(len(m.data))
 		}
 	}
-	st := c.Conn().Stats()
+	st := c.Stats()
 	t.Logf("our side: bytes in %d, out %d; payloads %d each way (%d compressible)",
 		st.BytesIn, st.BytesOut, plain+random, plain)
 	// Compressible text shrinks at least threefold, the rest at worst

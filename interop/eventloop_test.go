@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -61,17 +62,17 @@ func pushServer(ctx context.Context, t *testing.T, mode websocket.IOMode, o webs
 	t.Helper()
 	results := make(chan serverResult, 1)
 	srv := &websocket.Server{IO: mode, Options: websocket.AcceptOptions{Options: o}}
-	srv.Sessions = session.NewManager(&session.ManagerOptions{OnAdd: func(c *websocket.Conn) {
+	srv.OnConnect = func(c *websocket.Conn) {
 		st := &pushState{sent: make(chan error, 1)}
 		c.Set(pushKey{}, st)
 		go func() { st.sent <- sendAll(ctx, c, msgs) }()
-	}})
+	}
 	state := func(c *websocket.Conn) *pushState {
 		v, _ := c.Get(pushKey{})
 		return v.(*pushState)
 	}
 	srv.Options.OnMessage = func(c *websocket.Conn, typ websocket.MessageType, data []byte) {
-		if evented := c.Conn().Evented(); evented != (mode == websocket.IOEventLoop) {
+		if evented := onLoop(c); evented != (mode == websocket.IOEventLoop) {
 			st := state(c)
 			st.mu.Lock()
 			st.failures = append(st.failures, fmt.Sprintf("served with Evented() = %v in mode %v", evented, mode))
@@ -213,4 +214,16 @@ func eventLoopSite(ctx context.Context, t *testing.T, mux *http.ServeMux, o webs
 	site := httptest.NewServer(mux)
 	t.Cleanup(site.Close)
 	return routeUpgrades(t, site.Listener.Addr().String(), wsAddr), results
+}
+
+// onLoop reports whether an event loop serves c, as a user can tell: on a
+// loop the reading methods return session.ErrEventLoop instead of reading.
+// It reads with a context already cancelled, so that on a goroutine it
+// returns at once without taking a message; call it only from OnMessage,
+// where no other read is running.
+func onLoop(c *websocket.Conn) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := c.ReadMessage(ctx)
+	return errors.Is(err, session.ErrEventLoop)
 }

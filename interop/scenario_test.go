@@ -194,7 +194,7 @@ func clientScenario(ctx context.Context, c *websocket.Conn, msgs []message) []st
 // + 1 close frame at least.
 func checkFrames(t *testing.T, c *websocket.Conn, peerFragments bool) {
 	t.Helper()
-	st := c.Conn().Stats()
+	st := c.Stats()
 	t.Logf("our side: frames in %d, out %d; messages in %d, out %d; bytes in %d, out %d",
 		st.FramesIn, st.FramesOut, st.MessagesIn, st.MessagesOut, st.BytesIn, st.BytesOut)
 	if peerFragments && st.FramesIn < 8 {

@@ -242,6 +242,8 @@ type Session struct {
 	// ServeReady: the message that is arriving, held only while it is.
 	lmsg *pool.Buffer
 
+	owner any // the value that embeds the session (see Init), or nil
+
 	// Flags kept together, which every session carries, to save padding.
 	closeSent bool // guarded by closeMu
 	gone      bool // the session ended: no more managers, guarded by closeMu

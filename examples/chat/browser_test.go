@@ -80,11 +80,11 @@ func TestChatInChromium(t *testing.T) {
 	}
 	t.Logf("the browser run said:\n%s", out.String())
 
-	// Both pages are gone: their connections must have left the Manager.
+	// Both pages are gone: their connections must have ended.
 	deadline := time.Now().Add(5 * time.Second)
-	for c.sessions.Len() != 0 {
+	for c.online() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d client(s) still connected after the browser closed", c.sessions.Len())
+			t.Fatalf("%d client(s) still connected after the browser closed", c.online())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

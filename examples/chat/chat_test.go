@@ -278,11 +278,11 @@ func TestChatRejects(t *testing.T) {
 			}
 			// The server forgets the client.
 			deadline := time.Now().Add(5 * time.Second)
-			for c.sessions.Len() != 0 && time.Now().Before(deadline) {
+			for c.online() != 0 && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
 			}
-			if n := c.sessions.Len(); n != 0 {
-				t.Errorf("%d session(s) still registered", n)
+			if n := c.online(); n != 0 {
+				t.Errorf("%d client(s) still online", n)
 			}
 		})
 	}
@@ -314,8 +314,8 @@ func TestChatCloseAll(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Errorf("closeAll: %v", err)
 	}
-	if n := c.sessions.Len(); n != 0 {
-		t.Errorf("after closeAll: %d session(s) still registered", n)
+	if n := c.online(); n != 0 {
+		t.Errorf("after closeAll: %d client(s) still online", n)
 	}
 }
 

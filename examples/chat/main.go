@@ -45,7 +45,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/rfc6455/websocket"
-	"github.com/rfc6455/websocket/session"
 )
 
 //go:embed static
@@ -96,16 +95,17 @@ func main() {
 // chat is the server: its page, its /ws endpoint and the connected
 // clients.
 type chat struct {
-	// mu serializes broadcasts, so every client sees the same order, and
-	// a presence count is never overtaken by an older one.
-	mu       sync.Mutex
-	sessions *session.Manager // every connected client; a session leaves when it ends
-	accept   websocket.AcceptOptions
-	now      func() time.Time // the clock stamped on messages; tests fix it
+	// mu guards clients and serializes broadcasts, so every client sees
+	// the same order, and a presence count is never overtaken by an
+	// older one.
+	mu      sync.Mutex
+	clients map[*websocket.Conn]struct{} // every connected client, until its Serve returns
+	accept  websocket.AcceptOptions
+	now     func() time.Time // the clock stamped on messages; tests fix it
 }
 
 func newChat() *chat {
-	c := &chat{sessions: session.NewManager(nil), now: time.Now}
+	c := &chat{clients: make(map[*websocket.Conn]struct{}), now: time.Now}
 	c.accept = websocket.AcceptOptions{
 		// The page is served from this origin, which the default Origin
 		// policy allows; pages of other sites are refused.
@@ -160,13 +160,18 @@ func (c *chat) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered with the right HTTP status
 	}
 	defer conn.CloseNow()
-	c.sessions.Add(conn)
+	c.mu.Lock()
+	c.clients[conn] = struct{}{}
+	c.mu.Unlock()
 	c.broadcastPresence()
-	// Serve hands each message to onMessage, on this goroutine.
+	// Serve hands each message to onMessage, on this goroutine, and
+	// returns once the connection has ended.
 	if err := conn.Serve(r.Context()); err != nil && !ordinaryClose(err) {
 		log.Printf("chat: %s: %v", r.RemoteAddr, err)
 	}
-	c.sessions.Remove(conn) // it has left already if it ended; Remove makes sure
+	c.mu.Lock()
+	delete(c.clients, conn)
+	c.mu.Unlock()
 	c.broadcastPresence()
 }
 
@@ -211,7 +216,26 @@ func (c *chat) onMessage(conn *websocket.Conn, typ websocket.MessageType, data [
 func (c *chat) broadcastPresence() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.send(outMessage{Kind: "presence", Online: c.sessions.Len()})
+	c.send(outMessage{Kind: "presence", Online: c.onlineLocked()})
+}
+
+// online returns the number of clients connected now.
+func (c *chat) online() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.onlineLocked()
+}
+
+// onlineLocked is online with c.mu held. A client whose connection has
+// ended no longer counts, even before its serveWS has taken it out.
+func (c *chat) onlineLocked() int {
+	n := 0
+	for conn := range c.clients {
+		if conn.Err() == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *chat) broadcast(m outMessage) {
@@ -220,20 +244,48 @@ func (c *chat) broadcast(m outMessage) {
 	c.send(m)
 }
 
-// send encodes m and broadcasts it; c.mu is held. The Manager frames the
-// message once and writes the same bytes to every client.
+// send encodes m and hands it to every client's send queue; c.mu is
+// held. Enqueue does not wait for the write, so a slow client delays no
+// other: its queue fills, and then its SlowPolicy closes it.
 func (c *chat) send(m outMessage) {
 	data, err := json.Marshal(m)
 	if err != nil {
 		panic(err) // strings and ints always encode
 	}
-	c.sessions.Broadcast(websocket.TextMessage, data)
+	for conn := range c.clients {
+		conn.Enqueue(websocket.TextMessage, data) // an error has ended conn: its Serve returns
+	}
 }
 
-// closeAll closes every client's connection with 1001 (going away) and
-// waits for the close handshakes, at most until ctx ends.
+// closeAll closes every client's connection with 1001 (going away), all at
+// once, and waits for the close handshakes, at most until ctx ends; then it
+// closes the rest at once.
 func (c *chat) closeAll(ctx context.Context) error {
-	return c.sessions.CloseAll(ctx, websocket.StatusGoingAway, "server shutting down")
+	c.mu.Lock()
+	conns := make([]*websocket.Conn, 0, len(c.clients))
+	for conn := range c.clients {
+		conns = append(conns, conn)
+	}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, conn := range conns {
+		wg.Go(func() { conn.Close(websocket.StatusGoingAway, "server shutting down") })
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, conn := range conns {
+			conn.CloseNow()
+		}
+		<-done
+		return ctx.Err()
+	}
 }
 
 // clean trims s, turns control characters (newlines included) into

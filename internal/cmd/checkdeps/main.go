@@ -58,12 +58,11 @@ var rules = []rule{
 	{"autobahn/...", []string{"", "frame", "handshake", "internal/...", "autobahn/..."}},
 	{"fuzz/...", []string{"..."}},
 	// Interop tests talk to real peers through the public API (session
-	// for the Manager a Server's Sessions field holds), and read what
-	// crossed the wire with frame's parser.
+	// for its sentinel errors), and read what crossed the wire with
+	// frame's parser.
 	{"interop/...", []string{"", "frame", "session", "internal/..."}},
-	// Examples use the public API: the root package, and session for
-	// the Manager.
-	{"examples/...", []string{"", "session", "frame"}},
+	// Examples use the front door: the root package, and frame.
+	{"examples/...", []string{"", "frame"}},
 	// Development tools are commands: nobody can import them.
 	{"internal/cmd/...", []string{"..."}},
 	// Other internal packages (deflate, ...) are leaves, or build on frame.
