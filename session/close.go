@@ -22,8 +22,12 @@ func (s *Session) Close(code frame.StatusCode, reason string) error {
 
 func (s *Session) close(code frame.StatusCode, reason string) error {
 	sent, err := s.sendClose(code, reason)
+	// On an event loop's connection Close never waits: the loop reads
+	// the peer's close frame and ends the session, and the caller may be
+	// the loop itself.
+	loop := s.c.Evented()
 	if !sent {
-		if !s.c.Evented() { // a loop must not wait for itself
+		if !loop {
 			s.waitDone()
 		}
 		return nil
@@ -33,11 +37,8 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		return err
 	}
 	deadline := time.Now().Add(s.opts.CloseTimeout)
-	if s.c.Evented() {
-		// The event loop reads the peer's close frame and ends the
-		// session; the deadline bounds the wait, on the loop. Waiting
-		// here could hold up the loop itself, which may be the caller.
-		s.c.SetReadDeadline(deadline)
+	if loop {
+		s.c.SetReadDeadline(deadline) // bounds the loop's wait for the close frame
 		return nil
 	}
 	if s.readMu.TryLock() {

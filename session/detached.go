@@ -5,11 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/internal/stack"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // ServeDetached serves the session like Serve, but on goroutines of its
@@ -34,61 +31,44 @@ func (s *Session) ServeDetached(ctx context.Context, done func(error)) {
 	})
 }
 
+// serveHop runs the driver on this goroutine until the session ends, or
+// until the driver moves to a fresh goroutine, which goes on from here.
 func (s *Session) serveHop(ctx context.Context, done func(error)) {
-	// The runtime moves a stack to grow it. Comparing a local's address
-	// now and later tells whether this goroutine's stack grew, without
-	// asking the runtime.
-	var marker byte
-	start := uintptr(unsafe.Pointer(&marker))
-	var msg *pool.Buffer
-	for {
-		if s.readIdle() {
-			if msg != nil {
-				pool.PutBuffer(msg) // idle: hold no message buffer
-				msg = nil
-			}
-			if start == uintptr(unsafe.Pointer(&marker)) {
-				s.waitReadable(ctx)
-			} else if e := janitorEpoch.Load() + 1; e != s.det.moveEpoch {
-				// The first time in a tick, move at once: a session
-				// that handles a message now and then never holds a
-				// grown stack, and one that is busy moves at most once
-				// a tick.
-				s.det.moveEpoch = e
-				stackMoves.Add(1)
-				go s.serveHop(ctx, done)
-				return
-			} else if s.parkGrown(ctx) {
-				// Idle long enough on a grown stack: go on from a fresh one.
-				stackMoves.Add(1)
-				go s.serveHop(ctx, done)
-				return
-			}
-		}
-		if start == uintptr(unsafe.Pointer(&marker)) {
-			// Work ahead, on a fresh stack too small for reading and
-			// answering a message: grow it now, while it is shallow.
-			stack.Grow()
-		}
-		if msg == nil {
-			// Sized like the last message, so that a stream of large
-			// messages does not regrow a small buffer every batch.
-			msg = pool.GetBuffer(max(512, int(s.msgHint)))
-		}
-		typ, data, err := s.AppendMessage(ctx, msg.B[:0])
-		if err != nil {
-			s.releaseWrites()
-			pool.PutBuffer(msg)
-			done(serveResult(err))
-			return
-		}
-		if f := s.opts.OnMessage; f != nil {
-			s.corkIfMore()
-			f(s, typ, data)
-		}
-		msg.B = data[:0] // grown for a large message: the pool files it by size
-		s.msgHint = int32(min(cap(data), 4<<20))
+	if end, err := s.drive(ctx, waitDetached); end != driveMove {
+		done(err)
+		return
 	}
+	go s.serveHop(ctx, done)
+}
+
+// waitDetached is the wait of a detached driver whose reader is idle: on
+// a stack that has not grown, it waits for bytes here; on one that has,
+// it moves to a fresh goroutine at once the first time in a janitor tick
+// (a session that handles a message now and then never holds a grown
+// stack, and one that is busy moves at most once a tick), and otherwise
+// waits where the janitor sees it and moves once the janitor interrupts
+// the wait. It reports whether to move. The message buffer goes back to
+// the pool first: an idle session holds none.
+func (s *Session) waitDetached(ctx context.Context, grown bool) (move bool) {
+	if !s.readIdle() {
+		return false
+	}
+	s.dropMessageBuffer()
+	if !grown {
+		s.waitReadable(ctx)
+		return false
+	}
+	if e := janitorEpoch.Load() + 1; e != s.det.moveEpoch {
+		s.det.moveEpoch = e
+		stackMoves.Add(1)
+		return true
+	}
+	if s.parkGrown(ctx) {
+		// Idle long enough on a grown stack: go on from a fresh one.
+		stackMoves.Add(1)
+		return true
+	}
+	return false
 }
 
 // detached is the state of a ServeDetached loop that the janitor sees:

@@ -26,6 +26,9 @@ var (
 	ErrEventLoop = errors.New("websocket: an event loop reads this connection")
 
 	errCloseTimeout = errors.New("websocket: close handshake timed out")
+	// errStreamOpen refuses a whole-message read while a NextReader
+	// stream is open.
+	errStreamOpen = errors.New("websocket: AppendMessage while a NextReader stream is open")
 )
 
 // Errors returned by Enqueue when the send queue is full, one per policy

@@ -20,16 +20,7 @@ func (s *Session) ReadMessage(ctx context.Context) (MessageType, []byte, error) 
 func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if s.readErr != nil {
-		return 0, dst, s.readErr
-	}
-	if s.streamOn {
-		return 0, dst, errors.New("websocket: AppendMessage while a NextReader stream is open")
-	}
-	if s.c.Evented() {
-		return 0, dst, ErrEventLoop
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.readable(ctx, true); err != nil {
 		return 0, dst, err
 	}
 	s.readWatch(ctx)
@@ -44,6 +35,27 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 		return 0, s.stash(dst, base), err
 	}
 	return typ, dst, nil
+}
+
+// readable returns why a read may not start: the session has ended (its
+// sticky error) or a NextReader stream is open; and for a read that may
+// wait for the socket (wait), that an event loop does this connection's
+// reading (ErrEventLoop: only ServeReady reads it, never waiting) or that
+// ctx is done. readMu is held.
+func (s *Session) readable(ctx context.Context, wait bool) error {
+	if s.readErr != nil {
+		return s.readErr
+	}
+	if s.streamOn {
+		return errStreamOpen
+	}
+	if !wait {
+		return nil
+	}
+	if s.c.Evented() {
+		return ErrEventLoop
+	}
+	return ctx.Err()
 }
 
 // readMessage reads the rest of a message whose first bytes, if any, are
@@ -225,10 +237,7 @@ func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error
 	if s.streamOn || s.inFrame || s.partial != nil {
 		return 0, nil, errors.New("websocket: NextReader while a message is being read")
 	}
-	if s.c.Evented() {
-		return 0, nil, ErrEventLoop
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.readable(ctx, true); err != nil {
 		return 0, nil, err
 	}
 	s.readWatch(ctx)

@@ -77,9 +77,10 @@ type Session struct {
 	mgrs map[*Manager]struct{} // any others, guarded by closeMu
 
 	det     *detached // ServeDetached's state, nil without it
-	msgHint int32     // the serving loop's last message buffer size
+	msgHint int32     // the driver's last message buffer size
 
-	// ServeReady: the message that is arriving, held only while it is.
+	// The driver's message buffer (serve.go): held while messages come,
+	// and across ServeReady calls while one is arriving; nil when idle.
 	lmsg *pool.Buffer
 
 	// Flags kept together, which every session carries, to save padding.
