@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/rfc6455/websocket/frame"
 )
 
 // BenchmarkRoundTrip sends a message from a client session and reads it on
@@ -38,5 +40,44 @@ func BenchmarkRoundTrip(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
+	}
+}
+
+// BenchmarkServe is an echo in push style: a client session sends a message
+// and reads the reply, which the server's OnMessage writes, served by Serve
+// (block) or ServeDetached (detached). Every message finds the server idle,
+// so it measures the driver's wait and buffer handling per message.
+func BenchmarkServe(b *testing.B) {
+	for _, mode := range []string{"block", "detached"} {
+		for _, size := range []int{16, 1024} {
+			b.Run(fmt.Sprint(mode, "/", size), func(b *testing.B) {
+				echo := &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+					s.WriteMessage(bg, typ, data)
+				}}
+				client, server := pair(b, nil, echo)
+				served := make(chan error, 1)
+				if mode == "block" {
+					go func() { served <- server.Serve(bg) }()
+				} else {
+					server.ServeDetached(bg, func(err error) { served <- err })
+				}
+				msg := make([]byte, size)
+				buf := make([]byte, 0, size)
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := client.WriteMessage(bg, Binary, msg); err != nil {
+						b.Fatal(err)
+					}
+					if _, _, err := client.AppendMessage(bg, buf[:0]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				client.Close(frame.StatusNormalClosure, "")
+				<-served
+			})
+		}
 	}
 }

@@ -10,11 +10,6 @@ import (
 	"github.com/rfc6455/websocket/pool"
 )
 
-// DefaultCompressionThreshold is the size below which messages are sent
-// uncompressed when Compression.Threshold is zero: under it, DEFLATE's
-// block headers cost more than the bytes it saves.
-const DefaultCompressionThreshold = 128
-
 // Compression is the permessage-deflate agreement (RFC 7692) of a session,
 // which the opening handshake reached; the handshake code fills it in. The
 // connection must allow RSV1 (conn.Config.AllowedRsv).

@@ -4,6 +4,38 @@
 // heartbeat with round-trip times, an idle timeout, and per-session user
 // data.
 //
+// # I/O modes and who owns what
+//
+// A Session runs in one of two I/O modes, which its conn.Conn decides
+// (conn.Conn.Evented):
+//
+//   - goroutine mode: the session's reader is a goroutine, the
+//     application's (ReadMessage, AppendMessage, NextReader, Serve) or the
+//     session's own (ServeDetached), and it blocks on the socket while it
+//     waits for bytes;
+//   - event-loop mode: an event loop (a Server in IOEventLoop mode) owns
+//     the socket and calls ServeReady whenever bytes arrive or a deadline
+//     passes; ServeReady reads what is there without waiting, hands each
+//     whole message to Options.OnMessage on the loop, and returns. Nothing
+//     else may read: the reading methods return ErrEventLoop, and Close
+//     never waits (the loop reads the peer's close frame).
+//
+// Serve, ServeDetached and ServeReady are one message driver that differs
+// only in how it waits: on the caller's goroutine, on goroutines of the
+// session's own that keep small stacks while idle, or not at all. All three
+// hold writes while frames that arrived together are handled, run the same
+// close handshake and decompression, and hold no message buffer while the
+// connection is idle.
+//
+// The state has one owner each: the read state (reassembly, UTF-8, the
+// partial message, inflation) belongs to the reader, one at a time; the
+// write side is shared by any number of writers, which the session keeps
+// message by message (and the connection frame by frame); the close
+// handshake's state is guarded by the session's close lock. The heartbeat
+// timer (and, in event-loop mode, every timer, which runs on the loop) only
+// signals: it sends pings or a close frame and aborts the connection once
+// a deadline has passed, which ends the reader's wait; it never reads.
+//
 // # Reading
 //
 // A Session is read by one goroutine at a time, in one of two styles:
@@ -16,7 +48,8 @@
 //     handled, writes are held and leave in one system call when Serve next
 //     waits for the socket (Flush sends them at once). ServeDetached does
 //     the same on goroutines of its own, moving to a fresh small stack when
-//     the connection goes idle, for servers with many idle connections.
+//     the connection goes idle, for servers with many idle connections;
+//     ServeReady is the same for an event loop.
 //
 // Control frames are handled while reading: a ping is answered with a pong
 // carrying the same payload, a pong feeds the heartbeat, and a close frame

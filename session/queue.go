@@ -46,16 +46,6 @@ func (p SlowPolicy) String() string {
 	return "slowpolicy(" + strconv.Itoa(int(p)) + ")"
 }
 
-// DefaultSlowTimeout is the default of Options.SlowTimeout.
-const DefaultSlowTimeout = 5 * time.Second
-
-// Errors returned by Enqueue when the send queue is full, one per policy.
-var (
-	ErrQueueFull    = errors.New("websocket: send queue full: message dropped")
-	ErrQueueTimeout = errors.New("websocket: send queue full for SlowTimeout: message dropped")
-	ErrSlowConsumer = errors.New("websocket: slow consumer: session closed")
-)
-
 // errFull is the internal "no room right now" of offer.
 var errFull = errors.New("websocket: send queue full")
 

@@ -59,3 +59,30 @@ func (w *deadlineWatch) close() {
 		w.ctx, w.stop = nil, nil
 	}
 }
+
+// readWatch makes ctx the context whose cancellation interrupts reads
+// (deadlineWatch); readMu is held.
+func (s *Session) readWatch(ctx context.Context) {
+	w := s.rwatch.Load()
+	if w == nil {
+		if ctx.Done() == nil {
+			return // nothing to watch, and no watch to clear
+		}
+		w = &deadlineWatch{set: s.c.SetReadDeadline}
+		s.rwatch.Store(w)
+	}
+	w.watch(ctx)
+}
+
+// writeWatch is readWatch for writes; msgMu is held.
+func (s *Session) writeWatch(ctx context.Context) {
+	w := s.wwatch.Load()
+	if w == nil {
+		if ctx.Done() == nil {
+			return
+		}
+		w = &deadlineWatch{set: s.c.SetWriteDeadline}
+		s.wwatch.Store(w)
+	}
+	w.watch(ctx)
+}
