@@ -97,17 +97,8 @@ type Session struct {
 // a copy; others are copied and completed. Either way, opts must not be
 // modified after New.
 func New(c *conn.Conn, opts *Options) *Session {
-	s := &Session{c: c, id: lastID.Add(1)}
-	if opts == nil || !opts.complete() {
-		opts = opts.WithDefaults()
-	}
-	s.opts = opts
-	if c := s.opts.Compression; c != nil {
-		s.comp = newCompression(c)
-		s.comp.src.s = s
-	}
-	s.initQueue()
-	s.startHeartbeat()
+	s := new(Session)
+	Init(s, c, opts, nil)
 	return s
 }
 
