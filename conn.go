@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"time"
+	"unsafe"
 
 	"github.com/rfc6455/websocket/session"
 )
@@ -107,10 +108,16 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 }
 
 // SendText sends text (valid UTF-8) as a text message, without copying it.
-func (c *Conn) SendText(ctx context.Context, text string) error { return c.s.SendText(ctx, text) }
+func (c *Conn) SendText(ctx context.Context, text string) error {
+	// The connection never writes to a payload (a client masks a copy), so
+	// the string's bytes can be passed without a copy.
+	return c.s.WriteMessage(ctx, session.Text, unsafe.Slice(unsafe.StringData(text), len(text)))
+}
 
 // SendBinary sends data as a binary message.
-func (c *Conn) SendBinary(ctx context.Context, data []byte) error { return c.s.SendBinary(ctx, data) }
+func (c *Conn) SendBinary(ctx context.Context, data []byte) error {
+	return c.s.WriteMessage(ctx, session.Binary, data)
+}
 
 // NextWriter returns a writer for one message of type typ, for messages
 // produced in pieces: its bytes go out in frames of Options.FragmentSize as

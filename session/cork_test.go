@@ -95,7 +95,7 @@ func TestServeDetached(t *testing.T) {
 	server.ServeDetached(bg, func(err error) { ended <- err })
 	for i := range 5 {
 		msg := fmt.Sprintf("message %d", i)
-		if err := client.SendText(bg, msg); err != nil {
+		if err := client.WriteMessage(bg, Text, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
 		typ, data, err := client.ReadMessage(bg)
@@ -147,7 +147,7 @@ func TestServeDetachedMovesIdleStacks(t *testing.T) {
 	server.ServeDetached(bg, nil)
 	echo := func(msg string) {
 		t.Helper()
-		if err := client.SendText(bg, msg); err != nil {
+		if err := client.WriteMessage(bg, Text, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
 		if _, data, err := client.ReadMessage(bg); err != nil || string(data) != msg {

@@ -67,7 +67,7 @@
 // # Writing
 //
 // Writes are safe from any number of goroutines. Whole messages
-// (WriteMessage, SendText, SendBinary, and NextWriter streams) never
+// (WriteMessage and NextWriter streams) never
 // interleave with each other; control frames (pings, pongs, close) may go
 // out between the fragments of a long message, as RFC 6455 §5.4 allows.
 // Messages longer than Options.FragmentSize are split into frames of that

@@ -52,7 +52,7 @@ func Example() {
 		}
 	}()
 
-	client.SendText(ctx, "hello")
+	client.WriteMessage(ctx, session.Text, []byte("hello"))
 	typ, data, err := client.ReadMessage(ctx)
 	fmt.Println(typ, string(data), err)
 
@@ -78,7 +78,7 @@ func ExampleSession_Serve() {
 	go func() { served <- server.Serve(ctx) }()
 
 	for _, m := range []string{"one", "two"} {
-		client.SendText(ctx, m)
+		client.WriteMessage(ctx, session.Text, []byte(m))
 		_, data, _ := client.ReadMessage(ctx)
 		fmt.Println(string(data))
 	}
@@ -104,7 +104,7 @@ func ExampleSession_ServeDetached() {
 	ended := make(chan error, 1)
 	server.ServeDetached(ctx, func(err error) { ended <- err })
 
-	client.SendBinary(ctx, []byte{1, 2, 3})
+	client.WriteMessage(ctx, session.Binary, []byte{1, 2, 3})
 	_, data, _ := client.ReadMessage(ctx)
 	fmt.Println(data)
 	client.Close(frame.StatusGoingAway, "bye")

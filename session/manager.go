@@ -163,12 +163,13 @@ func (m *Manager) Broadcast(typ MessageType, data []byte) BroadcastResult {
 	if typ != Text && typ != Binary {
 		return BroadcastResult{Dropped: m.Len()}
 	}
-	return m.BroadcastPrepared(conn.Prepare(frame.Opcode(typ), data))
+	return m.broadcastPrepared(conn.Prepare(frame.Opcode(typ), data))
 }
 
-// BroadcastPrepared is Broadcast for a frame already prepared, for example
-// to send the same message through several managers.
-func (m *Manager) BroadcastPrepared(p *conn.Prepared) BroadcastResult {
+// broadcastPrepared is Broadcast for a frame already prepared. (Topics
+// that send one message through several registries will share a Prepared
+// this way.)
+func (m *Manager) broadcastPrepared(p *conn.Prepared) BroadcastResult {
 	var res BroadcastResult
 	if op := p.Opcode(); op != frame.OpText && op != frame.OpBinary {
 		res.Dropped = m.Len()

@@ -100,10 +100,10 @@ func (s *Session) Enqueue(typ MessageType, data []byte) error {
 	return s.enqueue(qItem{typ: typ, data: data})
 }
 
-// EnqueuePrepared is Enqueue for a frame encoded once with conn.Prepare, as
+// enqueuePrepared is Enqueue for a frame encoded once with conn.Prepare, as
 // Manager.Broadcast does: the frame is written as it is, whatever
 // Options.FragmentSize. Its opcode must be frame.OpText or frame.OpBinary.
-func (s *Session) EnqueuePrepared(p *conn.Prepared) error {
+func (s *Session) enqueuePrepared(p *conn.Prepared) error {
 	if op := p.Opcode(); op != frame.OpText && op != frame.OpBinary {
 		return ErrMessageType
 	}

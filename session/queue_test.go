@@ -140,7 +140,7 @@ func TestEnqueueWithoutQueue(t *testing.T) {
 	if st := server.Conn().Stats(); st.MessagesOut != 1 {
 		t.Fatalf("MessagesOut = %d right after Enqueue, want 1 (a synchronous write)", st.MessagesOut)
 	}
-	if err := server.EnqueuePrepared(conn.Prepare(frame.OpBinary, []byte{1, 2})); err != nil {
+	if err := server.enqueuePrepared(conn.Prepare(frame.OpBinary, []byte{1, 2})); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"sync", "\x01\x02"} {
@@ -158,8 +158,8 @@ func TestEnqueueInvalid(t *testing.T) {
 	if err := server.Enqueue(MessageType(frame.OpPing), nil); err != ErrMessageType {
 		t.Errorf("Enqueue(ping) = %v, want ErrMessageType", err)
 	}
-	if err := server.EnqueuePrepared(conn.Prepare(frame.OpClose, nil)); err != ErrMessageType {
-		t.Errorf("EnqueuePrepared(close frame) = %v, want ErrMessageType", err)
+	if err := server.enqueuePrepared(conn.Prepare(frame.OpClose, nil)); err != ErrMessageType {
+		t.Errorf("enqueuePrepared(close frame) = %v, want ErrMessageType", err)
 	}
 }
 
@@ -168,7 +168,7 @@ func TestEnqueueInvalid(t *testing.T) {
 func TestEnqueuePreparedClient(t *testing.T) {
 	client, server := pair(t, &Options{SendQueueSize: 2}, nil)
 	p := conn.Prepare(frame.OpText, []byte("masked for you"))
-	if err := client.EnqueuePrepared(p); err != nil {
+	if err := client.enqueuePrepared(p); err != nil {
 		t.Fatal(err)
 	}
 	if typ, data, err := server.ReadMessage(bg); err != nil || typ != Text || string(data) != "masked for you" {

@@ -108,9 +108,6 @@ func (s *Session) ID() uint64 { return s.id }
 // Conn returns the underlying connection (for its stats and addresses).
 func (s *Session) Conn() *conn.Conn { return s.c }
 
-// State returns the connection state: Connected, Closing or Closed.
-func (s *Session) State() conn.State { return s.c.State() }
-
 // Subprotocol returns the subprotocol agreed in the opening handshake, or "".
 func (s *Session) Subprotocol() string { return s.opts.Subprotocol }
 

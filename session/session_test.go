@@ -82,7 +82,7 @@ func TestCancelledReadResumes(t *testing.T) {
 		t.Fatalf("after the cancelled read: %v %q %v", typ, data, err)
 	}
 	// And the session still works both ways.
-	server.SendText(bg, "still here")
+	server.WriteMessage(bg, Text, []byte("still here"))
 	if _, data, err := client.ReadMessage(bg); err != nil || string(data) != "still here" {
 		t.Fatalf("reply: %q %v", data, err)
 	}
@@ -127,7 +127,7 @@ func TestConcurrentMessages(t *testing.T) {
 			defer wg.Done()
 			for seq := 0; seq < each; seq++ {
 				msg := fmt.Sprintf("%d %d %s", id, seq, bytes.Repeat([]byte{byte('a' + id)}, 300))
-				if err := client.SendText(bg, msg); err != nil {
+				if err := client.WriteMessage(bg, Text, []byte(msg)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -171,8 +171,8 @@ func TestCloseHandshakeServerInitiates(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("client session not done")
 	}
-	if server.State() != conn.Closed || client.State() != conn.Closed {
-		t.Fatalf("states %v %v", server.State(), client.State())
+	if server.Conn().State() != conn.Closed || client.Conn().State() != conn.Closed {
+		t.Fatalf("states %v %v", server.Conn().State(), client.Conn().State())
 	}
 }
 
@@ -297,7 +297,7 @@ func TestCloseFromOnMessage(t *testing.T) {
 		}})
 	go server.Serve(bg)
 	go client.Serve(bg)
-	client.SendText(bg, "hi")
+	client.WriteMessage(bg, Text, []byte("hi"))
 	select {
 	case d := <-closed:
 		if d > time.Second {
@@ -340,7 +340,7 @@ func TestCancellableContextZeroAllocs(t *testing.T) {
 	if _, _, err := server.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("read with a cancelled context: %v", err)
 	}
-	client.SendText(bg, "after")
+	client.WriteMessage(bg, Text, []byte("after"))
 	ctx2, cancel2 := context.WithTimeout(bg, 5*time.Second)
 	defer cancel2()
 	if _, data, err := server.ReadMessage(ctx2); err != nil || string(data) != "after" {

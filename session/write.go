@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"unsafe"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
@@ -26,18 +25,6 @@ func (s *Session) WriteMessage(ctx context.Context, typ MessageType, data []byte
 	defer s.msgMu.Unlock()
 	s.writeWatch(ctx)
 	return s.writeError(ctx, s.writeFrames(frame.Opcode(typ), data))
-}
-
-// SendText sends a text message. text must be valid UTF-8.
-func (s *Session) SendText(ctx context.Context, text string) error {
-	// The connection never writes to a payload (a client masks a copy), so
-	// the string's bytes can be passed without a copy.
-	return s.WriteMessage(ctx, Text, unsafe.Slice(unsafe.StringData(text), len(text)))
-}
-
-// SendBinary sends a binary message.
-func (s *Session) SendBinary(ctx context.Context, data []byte) error {
-	return s.WriteMessage(ctx, Binary, data)
 }
 
 // Ping sends a ping with payload (at most 125 bytes). The pong arrives
