@@ -92,7 +92,7 @@ func (o *AcceptOptions) appendResponse(dst []byte, req *handshake.Request, a agr
 
 // open turns a socket whose handshake succeeded into a Conn.
 func (o *AcceptOptions) open(nc net.Conn, buffered []byte, a agreement) (*Conn, error) {
-	c := conn.New(nc, conn.Server, o.connConfig(a))
+	c := conn.NewTransport(newTransport(nc), conn.Server, o.connConfig(a))
 	if err := c.Open(buffered); err != nil {
 		c.Abort(err)
 		return nil, err

@@ -197,7 +197,7 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 		return nil, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
-	c := conn.New(nc, conn.Client, opts.connConfig(a))
+	c := conn.NewTransport(newTransport(nc), conn.Client, opts.connConfig(a))
 	if err := c.Open(buffered(br)); err != nil {
 		return nil, err
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/pool"
 )
 
@@ -58,7 +58,7 @@ func (m IOMode) String() string {
 
 // eventLoops returns the server's loops, starting them on first use, or
 // nil when the server does not use them for l.
-func (s *Server) eventLoops(l net.Listener) *conn.Loops {
+func (s *Server) eventLoops(l net.Listener) *netpoll.Loops {
 	if s.IO != IOEventLoop || s.Handler != nil {
 		return nil
 	}
@@ -70,7 +70,7 @@ func (s *Server) eventLoops(l net.Listener) *conn.Loops {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.loops == nil && !s.noLoops {
-		ls := &conn.Loops{N: s.Loops, Affinity: s.LoopAffinity}
+		ls := &netpoll.Loops{N: s.Loops, Affinity: s.LoopAffinity}
 		if err := ls.Start(); err != nil {
 			s.noLoops = true // not Linux: goroutines
 			return nil
@@ -83,7 +83,7 @@ func (s *Server) eventLoops(l net.Listener) *conn.Loops {
 // serveLoops is Serve in IOEventLoop mode: the loops accept the
 // connections themselves, and Serve waits for Shutdown or a failed
 // listener.
-func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
+func (s *Server) serveLoops(l net.Listener, ls *netpoll.Loops) error {
 	ln, err := ls.Listen(l, s.acceptOnLoop, func(err error) {
 		s.logf("websocket: accept error: %v; retrying", err)
 	})
@@ -114,7 +114,7 @@ func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
 // acceptOnLoop takes a socket the loop has just accepted: it counts it and
 // returns its handler, which reads the opening handshake within
 // HandshakeTimeout; nil (close it) once the server is shutting down.
-func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
+func (s *Server) acceptOnLoop(sk *netpoll.Socket) netpoll.Handler {
 	h := &loopConn{srv: s, sk: sk}
 	// Add under mu, after checking closed: Shutdown sets closed under mu
 	// before it waits, so no Add can race its Wait.
@@ -139,7 +139,7 @@ func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
 // its session. The loop calls it.
 type loopConn struct {
 	srv  *Server
-	sk   *conn.Socket
+	sk   *netpoll.Socket
 	head *pool.Buffer // the request head as it arrives, pooled
 	c    *Conn        // the session, once upgraded
 }
@@ -188,7 +188,7 @@ func (h *loopConn) handshake() {
 			b = slices.Grow(b, len(b)) // the pool files it by its new size
 		}
 		n, err := h.sk.Read(b[len(b):cap(b)])
-		if err == conn.ErrWouldBlock {
+		if n == 0 && err == nil { // would block
 			if len(b) == 0 {
 				h.dropHead() // a silent client holds no buffer
 			}

@@ -36,6 +36,12 @@ var (
 	ErrNotConnected = errors.New("websocket: connection not open")
 	// ErrInterrupted is returned by WaitReadable after Interrupt.
 	ErrInterrupted = errors.New("websocket: wait interrupted")
+	// ErrWouldBlock is what the reading methods return when the
+	// connection's Transport is non-blocking (Evented) and has no bytes
+	// ready. It is not an error of the connection: whoever owns the
+	// transport calls the reader again when bytes arrive, and the next
+	// read continues where this one stopped.
+	ErrWouldBlock = errors.New("websocket: no bytes ready")
 )
 
 // aLongTimeAgo is a deadline that has passed: it wakes a blocked read.
@@ -132,21 +138,20 @@ func (s *settings) writeBufSize() int { return int(s.writeBufferSize) }
 // goroutines may write (WriteFrame, Flush, Close, Abort) at once: frames are
 // written whole, in the order their writers acquired the write lock.
 type Conn struct {
-	nc  net.Conn
+	t   Transport
 	cfg settings
 
 	since int64 // unix nanoseconds of Open
 
 	// Read side, owned by the reader. rbuf is nil while an idle
-	// connection waits for bytes in raw mode (see rawread_unix.go) or on
-	// an event loop: then it holds no read buffer at all.
+	// connection waits for bytes with nothing partial buffered, over a
+	// Transport whose ReadLazy can wait without a buffer: then it holds
+	// no read buffer at all.
 	dec  frame.Decoder
 	rbuf []byte
 	rpb  *pool.Buffer // the pooled buffer rbuf lives in, if any
 	r, w int
-	rerr error // sticky read error
-	raw  *rawIO
-	ev   *Socket      // the event-loop socket nc is, if it is one
+	rerr error        // sticky read error
 	rdl  atomic.Int64 // the read deadline set, unix nanos, 0 for none
 
 	// Write side, guarded by wmu.
@@ -164,6 +169,7 @@ type Conn struct {
 	waiting   atomic.Int32 // writers waiting for wmu, for coalescing
 	finished  atomic.Bool  // Close or Abort has run
 	role      Role
+	nb        bool // t is non-blocking: reads may say ErrWouldBlock
 	opened    bool // Open was called; reader
 	holds     bool // CorkUntilRead is in effect: fill releases it; reader
 	ctl       bool // a control frame's header was returned with its payload not all buffered; reader
@@ -199,9 +205,15 @@ type Stats struct {
 
 // New returns a Conn over nc in state Connecting: the caller runs the opening
 // handshake on nc, then calls Open (or Abort when the handshake fails). cfg
-// may be nil.
+// may be nil. It is NewTransport(NewStream(nc), role, cfg): a blocking
+// stream that holds a read buffer while it waits.
 func New(nc net.Conn, role Role, cfg *Config) *Conn {
-	c := &Conn{nc: nc, role: role}
+	return NewTransport(NewStream(nc), role, cfg)
+}
+
+// NewTransport is New over any Transport t.
+func NewTransport(t Transport, role Role, cfg *Config) *Conn {
+	c := &Conn{t: t, role: role, nb: t.Nonblocking()}
 	var zero Config
 	if cfg == nil {
 		cfg = &zero
@@ -237,18 +249,10 @@ func New(nc net.Conn, role Role, cfg *Config) *Conn {
 // is copied.
 func (c *Conn) Open(buffered []byte) error {
 	c.opened = true
-	if sk, ok := c.nc.(*Socket); ok {
-		// An event loop reads for us: a buffer only while bytes are there.
-		c.ev = sk
-	} else {
-		c.raw = newRawIO(c)
-	}
-	if c.raw == nil && c.ev == nil || len(buffered) > c.cfg.readBufSize() {
-		// Bytes from the handshake that do not fit a pooled buffer, or a
-		// connection that cannot wait for readability without a buffer
-		// (TLS, pipes): an owned buffer for the connection's life.
-		c.raw = nil
-		c.rbuf = make([]byte, max(c.cfg.readBufSize(), len(buffered)))
+	if len(buffered) > c.cfg.readBufSize() {
+		// Bytes from the handshake that do not fit a pooled buffer: an
+		// owned buffer for the connection's life.
+		c.rbuf = make([]byte, len(buffered))
 	} else if len(buffered) > 0 {
 		c.getReadBuffer()
 	}
@@ -266,34 +270,35 @@ func (c *Conn) Role() Role { return c.role }
 // State returns the current state.
 func (c *Conn) State() State { return State(c.state.Load()) }
 
-// Evented reports whether an event loop reads the connection: its
-// net.Conn is a *Socket, reads never wait and return ErrWouldBlock when no
-// bytes are ready.
-func (c *Conn) Evented() bool { return c.ev != nil }
+// Evented reports whether the connection's Transport is non-blocking (an
+// event loop's socket): reads never wait and return ErrWouldBlock when no
+// bytes are ready, and whoever owns the socket calls the reader again when
+// they arrive.
+func (c *Conn) Evented() bool { return c.nb }
 
-// Timer is the part of time.Timer a connection's users need; see AfterFunc.
-type Timer interface {
-	Reset(d time.Duration) bool
-	Stop() bool
-}
-
-// AfterFunc runs f after d: on the connection's event loop if it has one
-// (see Loops), else in a goroutine of its own like time.AfterFunc.
+// AfterFunc runs f after d: on the connection's event loop if it has one,
+// else in a goroutine of its own like time.AfterFunc (Transport.AfterFunc).
 func (c *Conn) AfterFunc(d time.Duration, f func()) Timer {
-	if c.ev != nil {
-		return c.ev.AfterFunc(d, f)
-	}
-	return time.AfterFunc(d, f)
+	return c.t.AfterFunc(d, f)
 }
 
-// NetConn returns the underlying connection.
-func (c *Conn) NetConn() net.Conn { return c.nc }
+// NetConn returns the net.Conn under the connection, or nil if its
+// Transport is not over one.
+func (c *Conn) NetConn() net.Conn {
+	if t, ok := c.t.(interface{ NetConn() net.Conn }); ok {
+		return t.NetConn()
+	}
+	if nc, ok := c.t.(net.Conn); ok {
+		return nc
+	}
+	return nil
+}
 
 // LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr { return c.t.LocalAddr() }
 
 // RemoteAddr returns the remote network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.t.RemoteAddr() }
 
 // SetReadDeadline sets the deadline for reads. A read that times out
 // returns an error for which os.IsTimeout holds and leaves the connection
@@ -304,7 +309,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 		n = max(t.UnixNano(), 1)
 	}
 	c.rdl.Store(n)
-	return c.nc.SetReadDeadline(t)
+	return c.t.SetReadDeadline(t)
 }
 
 // Interrupt wakes the reader if it is waiting in WaitReadable, which then
@@ -312,7 +317,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // wake-up is absorbed and the read goes on. Any goroutine may call it.
 func (c *Conn) Interrupt() {
 	c.lockIRQ()
-	c.nc.SetReadDeadline(aLongTimeAgo)
+	c.t.SetReadDeadline(aLongTimeAgo)
 	c.irq.Store(irqPending)
 }
 
@@ -346,7 +351,7 @@ func (c *Conn) readDeadline() time.Time {
 
 // SetWriteDeadline sets the deadline for writes. A write that times out
 // fails the connection, since part of a frame may have been sent.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.t.SetWriteDeadline(t) }
 
 // Stats returns a snapshot of the connection's counters. It may be called
 // at any time from any goroutine.
@@ -518,7 +523,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 				c.releaseHold()
 			}
 			for {
-				n, err := c.nc.Read(p)
+				n, err := c.t.Read(p)
 				if n > 0 {
 					c.stats.bytesIn.Add(uint64(n))
 					c.dec.Payload(p[:n])
@@ -555,26 +560,6 @@ func (c *Conn) ReadPayload(dst []byte) ([]byte, error) {
 		}
 	}
 	return dst, nil
-}
-
-// Serve reads frames until an error and hands each one, with its whole
-// payload, to fn: the push-style alternative to NextFrame and Read, for
-// users who want callbacks at the frame level. payload is valid only during
-// the call. Serve returns the read error that stopped it, or fn's error.
-func (c *Conn) Serve(fn func(h frame.Header, payload []byte) error) error {
-	var buf []byte
-	for {
-		h, err := c.NextFrame()
-		if err != nil {
-			return err
-		}
-		if buf, err = c.ReadPayload(buf[:0]); err != nil {
-			return err
-		}
-		if err := fn(h, buf); err != nil {
-			return err
-		}
-	}
 }
 
 // WaitReadable returns once bytes are buffered for the reader, waiting for
@@ -620,20 +605,23 @@ func (c *Conn) fillOnce() error {
 		c.releaseHold()
 	}
 	if c.r == c.w {
+		// Nothing partial is buffered: wait for bytes without holding a
+		// buffer, where the Transport can.
 		c.r, c.w = 0, 0
-		if c.raw != nil {
-			// Nothing partial is buffered: wait for bytes without holding
-			// a buffer.
-			return c.fillRaw()
+		n, err := c.t.ReadLazy((*lender)(c))
+		if n > 0 {
+			c.w = n
+			c.stats.bytesIn.Add(uint64(n))
+			return nil
 		}
-		if c.rbuf == nil {
-			c.getReadBuffer() // event loop: given back on ErrWouldBlock
-		}
-	} else if c.w == len(c.rbuf) {
+		c.putReadBuffer()
+		return c.readErr(err)
+	}
+	if c.w == len(c.rbuf) {
 		c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
 		c.r = 0
 	}
-	n, err := c.nc.Read(c.rbuf[c.w:])
+	n, err := c.t.Read(c.rbuf[c.w:])
 	if n > 0 {
 		c.w += n
 		c.stats.bytesIn.Add(uint64(n))
@@ -673,21 +661,22 @@ var errInterrupt = errors.New("websocket: interrupted")
 // anything else ends the read side for good. The timeout Interrupt caused
 // becomes errInterrupt, after the deadline set before it is put back.
 func (c *Conn) readErr(err error) error {
-	if err == ErrWouldBlock {
-		// Not an error: the event loop calls again when bytes arrive.
-		// Nothing partial is buffered: hold no buffer meanwhile.
-		if c.r == c.w {
-			c.putReadBuffer()
-		}
-		return err
-	}
 	if err == nil {
+		if c.nb {
+			// Would block, not an error: the stream's owner calls the
+			// reader again when bytes arrive. With nothing partial
+			// buffered, hold no buffer meanwhile.
+			if c.r == c.w {
+				c.putReadBuffer()
+			}
+			return ErrWouldBlock
+		}
 		err = io.ErrNoProgress
 	}
 	if isTimeout(err) {
 		v := c.lockIRQ()
 		if v&irqPending != 0 {
-			c.nc.SetReadDeadline(c.readDeadline())
+			c.t.SetReadDeadline(c.readDeadline())
 			c.irq.Store(0)
 			return errInterrupt
 		}
@@ -718,8 +707,8 @@ func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) 
 	if op.IsControl() && (len(payload) > frame.MaxControlPayload || !fin) {
 		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
 	}
-	if c.ev != nil {
-		if err := c.ev.WaitRoom(c.cfg.writeTimeout); err != nil {
+	if c.nb {
+		if err := c.t.WaitRoom(c.cfg.writeTimeout); err != nil {
 			return err
 		}
 	}
@@ -927,8 +916,8 @@ func (c *Conn) WritePrepared(p *Prepared) error {
 	if p.op.IsControl() && len(p.wire)-p.hsize > frame.MaxControlPayload {
 		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
 	}
-	if c.ev != nil {
-		if err := c.ev.WaitRoom(c.cfg.writeTimeout); err != nil {
+	if c.nb {
+		if err := c.t.WaitRoom(c.cfg.writeTimeout); err != nil {
 			return err
 		}
 	}
@@ -1014,20 +1003,9 @@ func (c *Conn) writev(a, b []byte) (int64, error) {
 // writeTo writes bufs to the socket, bounded by WriteTimeout.
 func (c *Conn) writeTo(bufs *net.Buffers) (int64, error) {
 	if c.cfg.writeTimeout > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
+		c.t.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
 	}
-	var (
-		n   int64
-		err error
-	)
-	switch {
-	case c.ev != nil:
-		n, err = c.ev.WriteBuffers(*bufs)
-	case rawWrites && c.raw != nil:
-		n, err = c.writeRaw(*bufs)
-	default:
-		n, err = bufs.WriteTo(c.nc)
-	}
+	n, err := c.t.Writev(bufs)
 	c.stats.bytesOut.Add(uint64(n))
 	if err != nil {
 		c.werr = err
@@ -1045,17 +1023,9 @@ func (c *Conn) writeBuffered() error {
 		return nil
 	}
 	if c.cfg.writeTimeout > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
+		c.t.SetWriteDeadline(time.Now().Add(c.cfg.writeTimeout))
 	}
-	var (
-		n   int
-		err error
-	)
-	if rawWrites && c.raw != nil {
-		n, err = c.writeRaw1(b.B)
-	} else {
-		n, err = c.nc.Write(b.B)
-	}
+	n, err := c.t.Write(b.B)
 	c.stats.bytesOut.Add(uint64(n))
 	b.B = b.B[:0]
 	if err != nil {
@@ -1099,7 +1069,7 @@ func (c *Conn) Close() error {
 	if c.State() == Closed {
 		return nil
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(DefaultCloseFlushTimeout))
+	c.t.SetWriteDeadline(time.Now().Add(DefaultCloseFlushTimeout))
 	c.wmu.Lock()
 	c.flushLocked()
 	if c.werr == nil {
@@ -1132,11 +1102,10 @@ func (c *Conn) finish(err error, abort bool) error {
 	var cerr error
 	if !c.finished.Swap(true) {
 		if abort {
-			if lc, ok := c.nc.(interface{ SetLinger(int) error }); ok {
-				lc.SetLinger(0)
-			}
+			cerr = c.t.Abort()
+		} else {
+			cerr = c.t.Close()
 		}
-		cerr = c.nc.Close()
 		for {
 			s := c.State()
 			if s == Closed || c.state.CompareAndSwap(int32(s), int32(Closed)) {
