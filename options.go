@@ -291,7 +291,7 @@ func (cfg *config) open(nc net.Conn, early []byte, a agreement) (*Conn, error) {
 	if cfg.server {
 		role = conn.Server
 	}
-	tc := conn.New(nc, role, &cc)
+	tc := conn.NewTransport(newTransport(nc), role, &cc)
 	if err := tc.Open(early); err != nil {
 		tc.Abort(err)
 		return nil, err

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/internal/stack"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
@@ -81,11 +81,11 @@ type Server struct {
 	Loops int
 
 	// LoopAffinity pins each event loop to a CPU of its own (see
-	// conn.Loops.Affinity). Default false.
+	// netpoll.Loops.Affinity). Default false.
 	LoopAffinity bool
 
 	mu        sync.Mutex
-	listeners map[net.Listener]*conn.Listening // the Listening in IOEventLoop mode
+	listeners map[net.Listener]*netpoll.Listening // the Listening in IOEventLoop mode
 	handlers  sync.WaitGroup
 	opts      *AcceptOptions // Options with OnMessage routed through Workers, resolved
 	sessions  *session.Manager
@@ -94,8 +94,8 @@ type Server struct {
 	ctx       context.Context // cancelled by Shutdown: ends handshakes in progress
 	cancel    context.CancelFunc
 
-	loops       *conn.Loops // IOEventLoop
-	noLoops     bool        // event loops are not available here
+	loops       *netpoll.Loops // IOEventLoop
+	noLoops     bool           // event loops are not available here
 	handshaking map[*loopConn]struct{}
 }
 
@@ -375,7 +375,7 @@ func (s *Server) track(l net.Listener) bool {
 		return false
 	}
 	if s.listeners == nil {
-		s.listeners = make(map[net.Listener]*conn.Listening)
+		s.listeners = make(map[net.Listener]*netpoll.Listening)
 	}
 	s.listeners[l] = nil
 	return true

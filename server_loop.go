@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/netpoll"
 )
 
 // IOMode is how a Server waits for its connections' bytes.
@@ -51,7 +51,7 @@ func (m IOMode) String() string {
 
 // eventLoops returns the server's loops, starting them on first use, or
 // nil when the server does not use them for l.
-func (s *Server) eventLoops(l net.Listener) *conn.Loops {
+func (s *Server) eventLoops(l net.Listener) *netpoll.Loops {
 	if s.IO != IOEventLoop || s.Handler != nil {
 		return nil
 	}
@@ -63,7 +63,7 @@ func (s *Server) eventLoops(l net.Listener) *conn.Loops {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.loops == nil && !s.noLoops {
-		ls := &conn.Loops{N: s.Loops, Affinity: s.LoopAffinity}
+		ls := &netpoll.Loops{N: s.Loops, Affinity: s.LoopAffinity}
 		if err := ls.Start(); err != nil {
 			s.noLoops = true // not Linux: goroutines
 			return nil
@@ -76,7 +76,7 @@ func (s *Server) eventLoops(l net.Listener) *conn.Loops {
 // serveLoops is Serve in IOEventLoop mode: the loops accept the
 // connections themselves, and Serve waits for Shutdown or a failed
 // listener.
-func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
+func (s *Server) serveLoops(l net.Listener, ls *netpoll.Loops) error {
 	ln, err := ls.Listen(l, s.acceptOnLoop, func(err error) {
 		s.logf("websocket: accept error: %v; retrying", err)
 	})
@@ -107,7 +107,7 @@ func (s *Server) serveLoops(l net.Listener, ls *conn.Loops) error {
 // acceptOnLoop takes a socket the loop has just accepted: it counts it and
 // returns its handler, which reads the opening handshake within
 // HandshakeTimeout; nil (close it) once the server is shutting down.
-func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
+func (s *Server) acceptOnLoop(sk *netpoll.Socket) netpoll.Handler {
 	h := &loopConn{srv: s, sk: sk}
 	// Add under mu, after checking closed: Shutdown sets closed under mu
 	// before it waits, so no Add can race its Wait.
@@ -132,7 +132,7 @@ func (s *Server) acceptOnLoop(sk *conn.Socket) conn.Handler {
 // its session. The loop calls it.
 type loopConn struct {
 	srv *Server
-	sk  *conn.Socket
+	sk  *netpoll.Socket
 	hp  *handshake.RequestParser // the request as it arrives, pooled; nil while none has
 	c   *Conn                    // the session, once upgraded
 }
@@ -172,15 +172,10 @@ func (h *loopConn) handshake() {
 		h.hp = getParser(opts.resolved.maxHeaderBytes)
 	}
 	for {
+		held := h.hp.Buffered()
 		done, err := h.hp.Fill(h.sk)
 		if done {
 			break
-		}
-		if err == conn.ErrWouldBlock {
-			if h.hp.Buffered() == 0 {
-				h.dropParser() // a silent client holds nothing
-			}
-			return
 		}
 		if he, ok := err.(*handshake.Error); ok {
 			h.fail(he) // 431
@@ -188,6 +183,14 @@ func (h *loopConn) handshake() {
 		}
 		if err != nil {
 			h.sk.Close()
+			return
+		}
+		if h.hp.Buffered() == held {
+			// Nothing arrived: the socket would block (a loop socket reads
+			// 0, nil then). Wait for the next readable event.
+			if held == 0 {
+				h.dropParser() // a silent client holds nothing
+			}
 			return
 		}
 	}

@@ -23,9 +23,9 @@ import (
 	"github.com/rfc6455/websocket/internal/testutil"
 
 	"github.com/rfc6455/websocket"
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
 )
@@ -42,8 +42,8 @@ import (
 var ioModes = []websocket.IOMode{websocket.IOGoroutine, websocket.IOEventLoop}
 
 var loopsProbe = sync.OnceValue(func() error {
-	ls, err := conn.NewLoops(1)
-	if err != nil {
+	ls := &netpoll.Loops{N: 1}
+	if err := ls.Start(); err != nil {
 		return err
 	}
 	return ls.Close()
@@ -1191,11 +1191,11 @@ func TestLoopServerWorkers(t *testing.T) {
 }
 
 // onEventLoop reports whether the caller runs on one of conn's event loops.
-// A loop is the only goroutine whose stack has conn.(*loop).run at its
+// A loop is the only goroutine whose stack has netpoll.(*loop).run at its
 // bottom.
 func onEventLoop() bool {
 	buf := make([]byte, 8<<10)
-	return bytes.Contains(buf[:runtime.Stack(buf, false)], []byte("conn.(*loop).run"))
+	return bytes.Contains(buf[:runtime.Stack(buf, false)], []byte("netpoll.(*loop).run"))
 }
 
 // ---------------------------------------------------------------------------

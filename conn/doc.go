@@ -1,10 +1,35 @@
-// Package conn is the WebSocket transport: a net.Conn that speaks RFC 6455
-// frames, after the opening handshake is done.
+// Package conn is the WebSocket frame transport: a byte stream that speaks
+// RFC 6455 frames, after the opening handshake is done. It is the frame-level
+// API, for users who want frames rather than messages.
 //
-// A Conn knows frames, never messages. It owns the socket, the read buffer,
-// the frame decoder (package frame), the write buffer and the connection
-// state. Package session builds messages, control-frame handling and the close
+// A Conn knows frames, never messages. It owns the read buffer, the frame
+// decoder (package frame), the write buffer and the connection state.
+// Package session builds messages, control-frame handling and the close
 // handshake on top of it.
+//
+// # The transport seam
+//
+// A Conn reads and writes through one small interface, Transport: a byte
+// stream whose reads may say "would block", with writev, deadlines, abort,
+// addresses, timers and backpressure. It is the only thing Conn knows of
+// what carries its bytes. New wraps any net.Conn (NewStream); the root
+// package hands NewTransport its own transports: a TCP or Unix socket read
+// through the runtime's poller without a buffer while idle, or an event
+// loop's non-blocking socket. A later HTTP/2 stream or a TLS session on the
+// event loops is one more implementation of the same interface.
+//
+// # I/O modes
+//
+// Over a blocking Transport (the goroutine mode) the reader is a goroutine
+// that waits in NextFrame, Read or WaitReadable; over a non-blocking one
+// (Evented: the event-loop mode) nothing ever waits: a read with no bytes
+// ready returns ErrWouldBlock, having consumed what there was, and the
+// transport's owner (an event loop) calls the reader again when bytes
+// arrive; writers do not wait for the peer either, but for room in the
+// transport (Transport.WaitRoom) before they write. Timers made with
+// AfterFunc run on the loop in that mode. In both modes a connection with
+// nothing partial buffered gives its read buffer back to the pool while it
+// waits, if its Transport can wait without one (Transport.ReadLazy).
 //
 // # Model
 //

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket"
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/netpoll"
 )
 
 // FuzzEventLoopReadPath is a differential target: each input (the bytes a
@@ -86,8 +86,8 @@ func FuzzEventLoopReadPath(f *testing.F) {
 }
 
 func loopsAvailable() error {
-	ls, err := conn.NewLoops(1)
-	if err != nil {
+	ls := &netpoll.Loops{N: 1}
+	if err := ls.Start(); err != nil {
 		return err
 	}
 	return ls.Close()

@@ -1,6 +1,6 @@
 //go:build linux
 
-package conn
+package netpoll
 
 import (
 	"crypto/tls"
@@ -48,7 +48,6 @@ type acceptedSock struct {
 	h        *testHandler // nil when rejected
 	remote   string
 	g        uint64 // the goroutine accepted ran on
-	onLoop   bool
 	readyG   uint64 // the goroutine of the first Ready (0 before it)
 	firstN   int    // bytes the first Ready read
 	firstErr error  // the error that ended the first Ready's reads
@@ -71,7 +70,7 @@ func (r *acceptRecorder) accepted(s *Socket) Handler {
 	i := r.next
 	r.next++
 	r.mu.Unlock()
-	as := &acceptedSock{i: i, s: s, remote: s.RemoteAddr().String(), g: goid(), onLoop: onLoop()}
+	as := &acceptedSock{i: i, s: s, remote: s.RemoteAddr().String(), g: goid()}
 	if r.onAccept != nil {
 		r.onAccept(i)
 	}
@@ -120,7 +119,7 @@ func (r *acceptRecorder) settle() {
 func echoReads(s *Socket, buf []byte) (int, error) {
 	total := 0
 	for {
-		n, err := s.Read(buf)
+		n, err := readOrBlock(s, buf)
 		if n > 0 {
 			total += n
 			if _, werr := s.Write(buf[:n]); werr != nil {
@@ -129,7 +128,7 @@ func echoReads(s *Socket, buf []byte) (int, error) {
 			}
 			continue
 		}
-		if err != ErrWouldBlock {
+		if err != errWouldBlock {
 			s.Close()
 		}
 		return total, err
@@ -185,13 +184,19 @@ func (r *acceptRecorder) checkOnLoops(t *testing.T) {
 	for _, as := range r.socks {
 		byIndex[as.i] = as
 	}
+	loopGs := map[uint64]bool{}
+	if ls, ok := testLoopsOf.Load(t); ok {
+		for _, l := range ls.(*Loops).loops {
+			loopGs[loopID(l)] = true
+		}
+	}
 	for _, as := range r.socks {
 		i := as.i
-		if !as.onLoop {
+		if !loopGs[as.g] {
 			t.Errorf("socket %d: accepted called off the loops (goroutine %d)", i, as.g)
 		}
-		if as.h != nil && as.readyG != as.s.l.id {
-			t.Errorf("socket %d: served by the loop on goroutine %d, first Ready on %d", i, as.s.l.id, as.readyG)
+		if as.h != nil && as.readyG != loopID(as.s.l) {
+			t.Errorf("socket %d: served by the loop on goroutine %d, first Ready on %d", i, loopID(as.s.l), as.readyG)
 		}
 	}
 	byG := map[uint64][]loopEvent{}
@@ -200,7 +205,7 @@ func (r *acceptRecorder) checkOnLoops(t *testing.T) {
 	}
 	for g, evs := range byG {
 		for k, ev := range evs {
-			if as := byIndex[ev.i]; ev.kind != "accept" || as.h == nil || as.s.l.id != g {
+			if as := byIndex[ev.i]; ev.kind != "accept" || as.h == nil || loopID(as.s.l) != g {
 				continue
 			}
 			if k+1 >= len(evs) || evs[k+1] != (loopEvent{g, "ready", ev.i}) {
@@ -451,8 +456,8 @@ func TestListenBacklog(t *testing.T) {
 				}
 				// The bytes were there before the accept: the Ready that
 				// came with it read them all.
-				if want := len(clientMsg(ci)); as.firstN != want || as.firstErr != ErrWouldBlock {
-					t.Errorf("socket %d: the first Ready read %d bytes, then %v; want %d, then ErrWouldBlock", i, as.firstN, as.firstErr, want)
+				if want := len(clientMsg(ci)); as.firstN != want || as.firstErr != errWouldBlock {
+					t.Errorf("socket %d: the first Ready read %d bytes, then %v; want %d, then errWouldBlock", i, as.firstN, as.firstErr, want)
 				}
 			}
 			for _, c := range clients {
@@ -476,8 +481,8 @@ func TestListenBacklog(t *testing.T) {
 			if n := as.h.ready.Load(); n != 1 {
 				t.Errorf("socket %d: %d Ready calls for a client that sent nothing, want the 1 at the accept", i, n)
 			}
-			if as.firstN != 0 || as.firstErr != ErrWouldBlock {
-				t.Errorf("socket %d: the first Ready read %d bytes, then %v; want 0, ErrWouldBlock", i, as.firstN, as.firstErr)
+			if as.firstN != 0 || as.firstErr != errWouldBlock {
+				t.Errorf("socket %d: the first Ready read %d bytes, then %v; want 0, errWouldBlock", i, as.firstN, as.firstErr)
 			}
 		}
 		for i, c := range clients {
@@ -700,7 +705,7 @@ func TestListenListenerClosed(t *testing.T) {
 	t.Run("WakeAccept", func(t *testing.T) {
 		ls := newTestLoops(t, 2)
 		ln, l, _ := started(t, ls)
-		WakeAccept(l)
+		wakeAccept(l)
 		if !waitDone(ln, 2*time.Second) {
 			t.Fatal("Done not closed 2s after WakeAccept")
 		}
@@ -716,7 +721,7 @@ func TestListenListenerClosed(t *testing.T) {
 		ls := newTestLoops(t, 2)
 		for i := range 3 {
 			ln, l, _ := started(t, ls)
-			WakeAccept(l)
+			wakeAccept(l)
 			l.Close()
 			// Within the loops' look at their listeners (checkEvery).
 			if !waitDone(ln, checkEvery+time.Second) {
@@ -845,7 +850,7 @@ func TestListenLoopsClose(t *testing.T) {
 		// goes, the Listening has ended when Close returns.
 		l := listenTCP(t, false)
 		for i := range 20 {
-			ls, err := NewLoops(2)
+			ls, err := newLoops(2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1059,7 +1064,7 @@ func TestListenNoLeak(t *testing.T) {
 	goroutines := runtime.NumGoroutine()
 	fds := openFDs(t)
 
-	ls, err := NewLoops(2)
+	ls, err := newLoops(2)
 	if err != nil {
 		t.Fatal(err)
 	}

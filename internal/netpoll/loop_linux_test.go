@@ -1,6 +1,6 @@
 //go:build linux
 
-package conn
+package netpoll
 
 import (
 	"bytes"
@@ -35,13 +35,17 @@ const smallBuf = 8 << 10
 // newTestLoops starts n loops, closed at the end of the test.
 func newTestLoops(t *testing.T, n int) *Loops {
 	t.Helper()
-	ls, err := NewLoops(n)
+	ls, err := newLoops(n)
 	if err != nil {
-		t.Fatalf("NewLoops(%d): %v", n, err)
+		t.Fatalf("newLoops(%d): %v", n, err)
 	}
 	t.Cleanup(func() { ls.Close() })
+	testLoopsOf.Store(t, ls)
 	return ls
 }
+
+// testLoopsOf holds the Loops newTestLoops started for each test.
+var testLoopsOf sync.Map
 
 // listenTCP listens on 127.0.0.1; with small set, accepted sockets get a
 // small send buffer.
@@ -99,7 +103,7 @@ func acceptPair(t *testing.T, ls *Loops, l net.Listener, small bool) (net.Conn, 
 		c, err := d.Dial(l.Addr().Network(), l.Addr().String())
 		ch <- dialed{c, err}
 	}()
-	s, err := ls.Accept(l)
+	s, err := ls.accept(l)
 	dc := <-ch
 	if dc.err != nil {
 		t.Fatalf("dial: %v", dc.err)
@@ -175,19 +179,19 @@ type readEvent struct {
 	err  error
 }
 
-// readAllReady returns an onReady that reads s until ErrWouldBlock,
+// readAllReady returns an onReady that reads s until errWouldBlock,
 // reporting every result to ch, and closes s at EOF or an error.
 func readAllReady(s **Socket, ch chan<- readEvent) func() {
 	buf := make([]byte, 64<<10)
 	return func() {
 		for {
-			n, err := (*s).Read(buf)
+			n, err := readOrBlock(*s, buf)
 			if n > 0 {
 				ch <- readEvent{data: string(buf[:n])}
 				continue
 			}
 			ch <- readEvent{err: err}
-			if err != ErrWouldBlock {
+			if err != errWouldBlock {
 				(*s).Close()
 			}
 			return
@@ -225,7 +229,7 @@ func collectUntil(t *testing.T, ch <-chan readEvent, want string) {
 			switch {
 			case ev.err == nil:
 				data += ev.data
-			case ev.err != ErrWouldBlock:
+			case ev.err != errWouldBlock:
 				t.Fatalf("after %d of %d bytes: %v", len(data), len(want), ev.err)
 			case len(data) >= len(want):
 				if data != want {
@@ -299,7 +303,7 @@ func TestLoopsAccept(t *testing.T) {
 			tls.NewListener(l, &tls.Config{}),
 			struct{ net.Listener }{l}, // a wrapper hides the *net.TCPListener
 		} {
-			if s, err := ls.Accept(other); !errors.Is(err, ErrListener) || s != nil {
+			if s, err := ls.accept(other); !errors.Is(err, ErrListener) || s != nil {
 				t.Errorf("Accept(%T) = %v, %v; want ErrListener", other, s, err)
 			}
 		}
@@ -308,7 +312,7 @@ func TestLoopsAccept(t *testing.T) {
 		l := listenTCP(t, false)
 		errc := make(chan error, 1)
 		go func() {
-			s, err := ls.Accept(l)
+			s, err := ls.accept(l)
 			if s != nil {
 				s.Close()
 			}
@@ -324,7 +328,7 @@ func TestLoopsAccept(t *testing.T) {
 		case <-time.After(3 * time.Second):
 			t.Fatal("Accept still waiting 3s after its listener closed")
 		}
-		if _, err := ls.Accept(l); err == nil {
+		if _, err := ls.accept(l); err == nil {
 			t.Error("Accept on a listener closed before the call returned no error")
 		}
 	})
@@ -340,8 +344,8 @@ func echoThrough(t *testing.T, client net.Conn, s *Socket) {
 	if _, err := client.Write([]byte("ping")); err != nil {
 		t.Fatal(err)
 	}
-	if data, err := collect(t, ch); data != "ping" || err != ErrWouldBlock {
-		t.Fatalf("socket read %q, %v; want \"ping\", ErrWouldBlock", data, err)
+	if data, err := collect(t, ch); data != "ping" || err != errWouldBlock {
+		t.Fatalf("socket read %q, %v; want \"ping\", errWouldBlock", data, err)
 	}
 	if n, err := s.Write([]byte("pong")); n != 4 || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
@@ -358,15 +362,15 @@ func echoThrough(t *testing.T, client net.Conn, s *Socket) {
 }
 
 // TestSocketReadWouldBlockAndEOF: a socket with nothing to read returns
-// ErrWouldBlock, the loop calls Ready when bytes arrive and not otherwise,
+// errWouldBlock, the loop calls Ready when bytes arrive and not otherwise,
 // Read returns io.EOF after the peer closes, and a closed socket's
 // methods return net.ErrClosed.
 func TestSocketReadWouldBlockAndEOF(t *testing.T) {
 	ls := newTestLoops(t, 1)
 	client, s := acceptPair(t, ls, listenTCP(t, false), false)
 	buf := make([]byte, 16)
-	if n, err := s.Read(buf); n != 0 || err != ErrWouldBlock {
-		t.Fatalf("Read on an empty socket = %d, %v; want ErrWouldBlock", n, err)
+	if n, err := readOrBlock(s, buf); n != 0 || err != errWouldBlock {
+		t.Fatalf("Read on an empty socket = %d, %v; want errWouldBlock", n, err)
 	}
 	ch := make(chan readEvent, 64)
 	h := newTestHandler(readAllReady(&s, ch))
@@ -413,7 +417,7 @@ func TestSocketReadDeadline(t *testing.T) {
 	client, s := acceptPair(t, ls, listenTCP(t, false), false)
 	ch := make(chan readEvent, 64)
 	h := newTestHandler(func() {
-		n, err := s.Read(make([]byte, 16))
+		n, err := readOrBlock(s, make([]byte, 16))
 		ch <- readEvent{err: err}
 		_ = n
 	})
@@ -823,10 +827,10 @@ func TestSocketCloseDuringWrites(t *testing.T) {
 		}
 	}
 	// What was kept waits for the peer, which reads nothing, for
-	// DefaultCloseFlushTimeout; then the descriptor is closed.
+	// closeFlushTime; then the descriptor is closed.
 	h.waitClosed(t)
-	if d := time.Since(closedAt); d < DefaultCloseFlushTimeout*3/4 || d > DefaultCloseFlushTimeout+2*time.Second {
-		t.Errorf("Closed %v after Close with bytes kept for a peer that reads nothing, want about %v", d, DefaultCloseFlushTimeout)
+	if d := time.Since(closedAt); d < closeFlushTime*3/4 || d > closeFlushTime+2*time.Second {
+		t.Errorf("Closed %v after Close with bytes kept for a peer that reads nothing, want about %v", d, closeFlushTime)
 	}
 	client.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.Copy(io.Discard, client); err != nil && !isConnReset(err) {
@@ -945,7 +949,7 @@ func TestLoopTimers(t *testing.T) {
 	}
 	fires := make(chan fired, n)
 	when := make([]time.Time, n)
-	timers := make([]*LoopTimer, n)
+	timers := make([]Timer, n)
 	r := rand.New(rand.NewPCG(5, 6))
 	// Deadlines 3ms apart at least, in random order, so that the order
 	// they fire in is not blurred by the time it takes to set them.
@@ -954,7 +958,7 @@ func TestLoopTimers(t *testing.T) {
 	for i := range n {
 		when[i] = base.Add(time.Duration(perm[i]) * 3 * time.Millisecond)
 		timers[i] = s.AfterFunc(time.Until(when[i]), func() {
-			fires <- fired{i, time.Now(), goid(), onLoop()}
+			fires <- fired{i, time.Now(), goid(), s.l.runningCallbacks()}
 		})
 	}
 	stopped := map[int]bool{}
@@ -1056,7 +1060,7 @@ func TestLoopTimerWake(t *testing.T) {
 	checkTimerWake(t, s)
 
 	ticks := make(chan time.Time, 10)
-	var self *LoopTimer
+	var self Timer
 	count := 0
 	var mu sync.Mutex // self is set after AfterFunc returns, read on the loop
 	mu.Lock()
@@ -1113,13 +1117,13 @@ func TestSocketDescriptorReuse(t *testing.T) {
 		h := newTestHandler(func() {
 			b := make([]byte, 64)
 			for {
-				n, err := sock.Read(b)
+				n, err := readOrBlock(sock, b)
 				buf = append(buf, b[:n]...)
 				if !strings.HasPrefix(want, string(buf)) {
 					foreign.Add(1)
 					t.Errorf("handler %d read %q", id, buf)
 				}
-				if err == ErrWouldBlock {
+				if err == errWouldBlock {
 					return
 				}
 				if err != nil {
@@ -1173,7 +1177,7 @@ func TestSocketDescriptorReuse(t *testing.T) {
 func TestLoopsClose(t *testing.T) {
 	l := listenTCP(t, true) // first: the runtime's poller opens its descriptors once
 	fdsBefore := openFDs(t)
-	ls, err := NewLoops(2)
+	ls, err := newLoops(2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1277,7 +1281,7 @@ func TestSocketPausesReading(t *testing.T) {
 		buf := make([]byte, 16<<10)
 		return func() {
 			for {
-				n, err := (*sk).Read(buf)
+				n, err := readOrBlock(*sk, buf)
 				if n > 0 {
 					if counter != nil {
 						counter.Add(int64(n))
@@ -1288,7 +1292,7 @@ func TestSocketPausesReading(t *testing.T) {
 					}
 					continue
 				}
-				if err != ErrWouldBlock {
+				if err != errWouldBlock {
 					(*sk).Close()
 				}
 				return
@@ -1356,7 +1360,7 @@ func TestWakeAccept(t *testing.T) {
 	l := listenTCP(t, false)
 	done := make(chan error, 1)
 	go func() {
-		s, err := ls.Accept(l)
+		s, err := ls.accept(l)
 		if s != nil {
 			s.Close()
 		}
@@ -1364,7 +1368,7 @@ func TestWakeAccept(t *testing.T) {
 	}()
 	time.Sleep(50 * time.Millisecond) // let it reach poll
 	start := time.Now()
-	WakeAccept(l)
+	wakeAccept(l)
 	l.Close()
 	select {
 	case err := <-done:

@@ -1,6 +1,6 @@
 //go:build linux
 
-package conn
+package netpoll
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/rfc6455/websocket/internal/netpoll/sys"
 )
 
 // Listening is a listener whose connections the loops accept themselves
@@ -310,11 +312,9 @@ func (ln *Listening) takeEarly() bool {
 // field for a socket in the LISTEN state. ok is false if it cannot tell.
 func acceptQueueLen(fd int) (n int, ok bool) {
 	var info syscall.TCPInfo
-	size := uint32(unsafe.Sizeof(info))
-	_, _, errno := syscall.Syscall6(sysGetsockopt, uintptr(fd), syscall.IPPROTO_TCP, syscall.TCP_INFO,
-		uintptr(unsafe.Pointer(&info)), uintptr(unsafe.Pointer(&size)), 0)
+	size, errno := sys.TCPInfo(fd, &info)
 	const tcpListen = 10 // TCP_LISTEN in the kernel's state numbering
-	if errno != 0 || uintptr(size) < unsafe.Offsetof(info.Unacked)+unsafe.Sizeof(info.Unacked) || info.State != tcpListen {
+	if errno != 0 || size < unsafe.Offsetof(info.Unacked)+unsafe.Sizeof(info.Unacked) || info.State != tcpListen {
 		return 0, false
 	}
 	return int(info.Unacked), true

@@ -1,10 +1,11 @@
 //go:build unix && !linux
 
-package conn
+package sys
 
 import "syscall"
 
-func sysRead(fd int, p []byte) (int, syscall.Errno) {
+// Read is read(2), through package syscall: only Linux makes it raw here.
+func Read(fd int, p []byte) (int, syscall.Errno) {
 	n, err := syscall.Read(fd, p)
 	if e, ok := err.(syscall.Errno); ok {
 		return n, e

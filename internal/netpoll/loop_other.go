@@ -1,6 +1,6 @@
 //go:build !linux
 
-package conn
+package netpoll
 
 import (
 	"errors"
@@ -8,9 +8,8 @@ import (
 	"time"
 )
 
-// Loops is a fixed set of event loops that own non-blocking sockets. They
-// exist on Linux only: here NewLoops returns an error, and callers keep to
-// a goroutine per connection.
+// Loops is a fixed set of event loops. They exist on Linux only: here
+// Start returns an error, and callers keep to a goroutine per connection.
 type Loops struct {
 	N        int
 	Affinity bool
@@ -19,10 +18,7 @@ type Loops struct {
 // Start returns an error: event loops need Linux.
 func (ls *Loops) Start() error { return errNoLoops }
 
-// ErrWouldBlock is what reads of a Socket return when it has no bytes ready.
-var ErrWouldBlock = errors.New("websocket: no bytes ready")
-
-// ErrListener is returned by Accept for a listener it cannot take sockets from.
+// ErrListener is returned by Listen for a listener it cannot take sockets from.
 var ErrListener = errors.New("websocket: event loops need Linux")
 
 // ErrSlowConsumer is the write error of a socket whose peer let too much wait.
@@ -30,14 +26,8 @@ var ErrSlowConsumer = errors.New("websocket: peer does not read: too much waitin
 
 var errNoLoops = errors.New("websocket: event loops need Linux (epoll)")
 
-// NewLoops returns an error: event loops need Linux.
-func NewLoops(n int) (*Loops, error) { return nil, errNoLoops }
-
 // Close does nothing.
 func (ls *Loops) Close() error { return nil }
-
-// Accept returns ErrListener.
-func (ls *Loops) Accept(l net.Listener) (*Socket, error) { return nil, ErrListener }
 
 // A Handler receives a Socket's events, on the socket's loop.
 type Handler interface {
@@ -54,31 +44,23 @@ func (s *Socket) Start(h Handler) {}
 // SetHandler replaces the handler.
 func (s *Socket) SetHandler(h Handler) {}
 
+// ReadLazy reads into b's buffer.
+func (s *Socket) ReadLazy(b BufferLender) (int, error) { return s.Read(b.Lend()) }
+
+// Writev writes the buffers in order.
+func (s *Socket) Writev(bufs *net.Buffers) (int64, error) { return bufs.WriteTo(s.Conn) }
+
 // WaitRoom waits while too much waits to be written.
 func (s *Socket) WaitRoom(time.Duration) error { return nil }
 
 // AfterFunc runs f on the socket's loop after d.
-func (s *Socket) AfterFunc(d time.Duration, f func()) *LoopTimer {
-	return &LoopTimer{time.AfterFunc(d, f)}
-}
+func (s *Socket) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
-// LoopTimer is a timer on an event loop.
-type LoopTimer struct{ t *time.Timer }
+// Abort closes the socket at once.
+func (s *Socket) Abort() error { return s.Close() }
 
-// Reset makes the timer fire after d.
-func (t *LoopTimer) Reset(d time.Duration) bool { return t.t.Reset(d) }
-
-// Stop stops the timer.
-func (t *LoopTimer) Stop() bool { return t.t.Stop() }
-
-// WriteBuffers writes the buffers in order.
-func (s *Socket) WriteBuffers(bufs [][]byte) (int64, error) {
-	b := net.Buffers(bufs)
-	return b.WriteTo(s.Conn)
-}
-
-// WakeAccept does nothing: there are no event loops here.
-func WakeAccept(l net.Listener) {}
+// Nonblocking reports true.
+func (s *Socket) Nonblocking() bool { return true }
 
 // Listening is a listener the loops accept from; none exist here.
 type Listening struct{}

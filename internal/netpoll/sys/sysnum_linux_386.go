@@ -1,4 +1,4 @@
-package conn
+package sys
 
 // The syscall package has no numbers for these on 386, where they once
 // went through socketcall(2); Linux has had them as system calls of

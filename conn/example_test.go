@@ -1,0 +1,80 @@
+package conn_test
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/frame"
+)
+
+// Frames over a net.Pipe, past the opening handshake: the client writes a
+// masked text frame, the server reads the header and the unmasked payload
+// and echoes it, and the client reads the echo.
+func Example() {
+	a, b := net.Pipe()
+	client := conn.New(a, conn.Client, nil)
+	server := conn.New(b, conn.Server, nil)
+	client.Open(nil)
+	server.Open(nil)
+	defer client.Close()
+	defer server.Close()
+
+	go func() {
+		h, err := server.NextFrame()
+		if err != nil {
+			return
+		}
+		payload, err := server.ReadPayload(nil)
+		if err != nil {
+			return
+		}
+		server.WriteFrame(h.Opcode, true, 0, payload)
+	}()
+
+	if err := client.WriteFrame(frame.OpText, true, 0, []byte("hello")); err != nil {
+		fmt.Println(err)
+		return
+	}
+	h, err := client.NextFrame()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	payload, _ := client.ReadPayload(nil)
+	fmt.Printf("%v %q\n", h.Opcode, payload)
+	// Output: text "hello"
+}
+
+// A Transport of one's own: here a net.Conn stream that counts the bytes
+// written, under a Conn made with NewTransport.
+func ExampleNewTransport() {
+	a, b := net.Pipe()
+	counted := &countingTransport{Transport: conn.NewStream(a)}
+	client := conn.NewTransport(counted, conn.Client, nil)
+	server := conn.New(b, conn.Server, nil)
+	client.Open(nil)
+	server.Open(nil)
+	defer client.Close()
+	defer server.Close()
+
+	done := make(chan error)
+	go func() { done <- client.WriteFrame(frame.OpBinary, true, 0, []byte{1, 2, 3}) }()
+	h, _ := server.NextFrame()
+	payload, _ := server.ReadPayload(nil)
+	<-done
+	// A client frame: 2 header bytes, a 4-byte mask key, the payload.
+	fmt.Println(h.Opcode, payload, counted.written)
+	// Output: binary [1 2 3] 9
+}
+
+type countingTransport struct {
+	conn.Transport
+	written int
+}
+
+func (t *countingTransport) Write(p []byte) (int, error) {
+	n, err := t.Transport.Write(p)
+	t.written += n
+	return n, err
+}

@@ -1,0 +1,45 @@
+// Package netpoll is the poller layer: event loops (Loops) that own
+// non-blocking sockets (Socket), their timers and their listeners, and the
+// goroutine mode's raw socket streams (Stream). It knows nothing of
+// frames, connections or sessions: it hands bytes up through the handler
+// the layer above gives it (Handler), and its sockets satisfy
+// conn.Transport structurally, without importing conn. The system calls
+// themselves are in the leaf package sys.
+//
+// # Loops
+//
+// Each loop is a goroutine waiting on an epoll instance, through the
+// runtime's poller (so a waiting loop holds no thread), or in epoll_wait
+// on a thread of its own when pinned to a CPU (Loops.Affinity). A socket
+// that waits for bytes costs its state and nothing else: no goroutine, no
+// buffer. When bytes arrive, the socket's loop calls its Handler's Ready,
+// which reads what is there without blocking (a read with nothing there
+// returns 0, nil); what the socket cannot take at once is kept and written
+// by the loop when the socket becomes writable. Timers (Socket.AfterFunc,
+// read deadlines) live in a heap per loop. Listen puts a listening socket
+// in every loop's epoll set, so the loops accept for themselves. Each turn
+// of a loop takes its queues (sockets to start, to close, listeners),
+// waits, then runs the ready sockets' handlers, the accepts left over from
+// the last turn and the due timers: those are the places a fairness
+// budget will bound.
+//
+// # Ownership
+//
+// The loop owns its epoll set, its socket table, a socket's drained and
+// paused flags, and the reading of its sockets: only a handler it calls
+// reads. A socket's write side (what is pending, the interest set) is
+// shared by its writers and its loop under the socket's mutex; the loop's
+// queues and timer heap are shared under the loop's mutex. Any goroutine
+// may write to a socket, set its deadlines, arm its timers or close it;
+// the loop closes the descriptor and calls the handler's Closed, once.
+// No code asks which goroutine it runs on: WaitRoom decides who waits
+// from whether the socket's loop is running callbacks (see there).
+//
+// # Wake-ups
+//
+// Whoever gives a loop work (Socket.Start, a Close, a timer due sooner
+// than the loop's wait, Listen) queues it under the loop's mutex and, if
+// the loop is parked, writes to its eventfd, which is in the epoll set:
+// one write per wait, however many wake it. A loop running callbacks
+// looks at its queues before it waits again, so it is not woken.
+package netpoll

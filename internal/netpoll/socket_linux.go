@@ -1,0 +1,384 @@
+//go:build linux
+
+package netpoll
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rfc6455/websocket/internal/netpoll/sys"
+	"github.com/rfc6455/websocket/pool"
+)
+
+// A Handler receives a Socket's events, on the socket's loop.
+type Handler interface {
+	// Ready is called when bytes have arrived, the peer hung up, or the
+	// read deadline has passed: the handler reads until a read would block.
+	Ready()
+	// Closed is called once, after the socket has been closed.
+	Closed()
+}
+
+// Socket is a non-blocking socket owned by an event loop. It is a net.Conn
+// and a conn.Transport (it satisfies that interface without this package
+// importing conn), with these differences from a blocking one:
+//
+//   - Read never waits: with nothing to read it returns 0, nil ("would
+//     block"), and the loop calls the handler again when there is. Only
+//     the loop's handler may read.
+//   - Write never waits for the peer: what the socket cannot take is kept
+//     and written by the loop when it can. Writers wait in WaitRoom
+//     (before writing) while more than 256 KiB is kept, unless the
+//     socket's loop is running callbacks (see WaitRoom), bounded by the
+//     write deadline; past 64 MiB a write fails with ErrSlowConsumer.
+//   - Close is carried out by the loop, which closes the descriptor
+//     between two handler calls and then calls the handler's Closed.
+type Socket struct {
+	fd  int32
+	gen uint32
+	l   *loop
+	h   Handler
+
+	rdl    atomic.Int64 // read deadline, unix nanos, 0 for none
+	wdl    atomic.Int64 // write deadline
+	rtimer *LoopTimer   // fires at the read deadline; guarded by mu
+
+	mu      sync.Mutex // the write side and the interest set
+	pending *pool.Buffer
+	room    chan struct{} // closed when writers may go on
+	werr    error
+
+	// The peer's address, kept in place rather than as a syscall.Sockaddr
+	// (an allocation of its own): IPv6, or IPv4-mapped IPv6; all zero for
+	// a Unix socket.
+	raddr [16]byte
+
+	// The small fields together: every connection carries a Socket.
+	poff    int32         // written bytes at the start of pending
+	events  uint32        // the epoll interest set
+	st      atomic.Uint32 // stClosed, stLinger, stReset
+	rport   uint16
+	paused  bool // reading stopped until pending drains; loop only
+	drained bool // the last read found the socket empty; loop only
+}
+
+// Start hands the socket to its loop, which calls h from now on.
+func (s *Socket) Start(h Handler) {
+	l := s.l
+	l.mu.Lock()
+	s.h = h
+	switch {
+	case s.st.Load()&stRemoved != 0:
+		// Closed before Start, and the descriptor is gone already.
+		l.mu.Unlock()
+		h.Closed()
+		return
+	case s.isClosed():
+		l.mu.Unlock() // closed, not yet removed: remove calls Closed
+		return
+	case l.quit:
+		l.mu.Unlock()
+		s.st.Or(stClosed)
+		s.finalize()
+		return
+	}
+	l.incoming = append(l.incoming, s)
+	l.mu.Unlock()
+	l.wake()
+}
+
+// finalize closes the descriptor and tells the handler, once, whoever
+// calls it: the loop, or the last goroutine when the loops have stopped.
+func (s *Socket) finalize() {
+	if st := s.st.Or(stRemoved); st&stRemoved != 0 {
+		return
+	} else if st&stLingerTime != 0 {
+		syscall.Close(int(s.fd)) // may wait for the peer: tell the scheduler
+	} else {
+		sys.Close(int(s.fd))
+	}
+	s.mu.Lock()
+	if s.rtimer != nil {
+		s.rtimer.Stop()
+	}
+	s.mu.Unlock()
+	s.l.mu.Lock()
+	h := s.h
+	s.l.mu.Unlock()
+	if h != nil {
+		h.Closed()
+	}
+}
+
+// SetHandler replaces the handler; only the current handler may call it,
+// from the loop.
+func (s *Socket) SetHandler(h Handler) { s.h = h }
+
+// Read reads what the socket has, up to len(p) bytes, without waiting:
+// with nothing there it returns 0, nil (would block).
+func (s *Socket) Read(p []byte) (int, error) {
+	if ok, err := s.readable(); !ok {
+		return 0, err
+	}
+	return s.read(p)
+}
+
+// ReadLazy is Read into the buffer of b, which it borrows only once the
+// socket may have bytes: a socket its loop has found empty, or whose
+// reading is paused, asks for no buffer. The caller gives the buffer back
+// when nothing was read (conn.Transport's contract).
+func (s *Socket) ReadLazy(b BufferLender) (int, error) {
+	if ok, err := s.readable(); !ok {
+		return 0, err
+	}
+	return s.read(b.Lend())
+}
+
+// readable reports whether a read may find bytes, and if not why: a
+// passed deadline, a closed socket, or nil for would block.
+func (s *Socket) readable() (bool, error) {
+	if dl := s.rdl.Load(); dl != 0 && time.Now().UnixNano() >= dl {
+		return false, os.ErrDeadlineExceeded
+	}
+	if s.isClosed() {
+		return false, net.ErrClosed
+	}
+	if s.drained || s.backlogged() {
+		return false, nil
+	}
+	return true, nil
+}
+
+// read reads into p until the descriptor has something to say.
+func (s *Socket) read(p []byte) (int, error) {
+	for {
+		n, err := sys.Read(int(s.fd), p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			s.drained = true
+			return 0, nil
+		case err != 0:
+			return 0, os.NewSyscallError("read", err)
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		if n < len(p) {
+			// Level-triggered: if more arrives, the loop says so.
+			s.drained = true
+		}
+		return n, nil
+	}
+}
+
+// Close closes the socket: at once for writers, on the loop for the
+// descriptor. Bytes not yet written are dropped.
+func (s *Socket) Close() error {
+	s.mu.Lock()
+	if s.st.Or(stClosed)&stClosed != 0 {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.wakeWriters()
+	if s.pending != nil && s.werr == nil && s.st.Load()&stReset == 0 {
+		// What was written before Close goes out first, as it would
+		// from a blocking socket: the loop closes the descriptor once
+		// it has (or after closeFlushTime, for a peer that reads
+		// nothing).
+		s.st.Or(stLinger)
+		s.paused = true
+		s.setEvents(syscall.EPOLLOUT)
+		s.mu.Unlock()
+		t := s.l.newTimer(s.lingerOver)
+		t.Reset(closeFlushTime)
+		return nil
+	}
+	s.dropPending()
+	s.mu.Unlock()
+	s.handOver()
+	return nil
+}
+
+// The bits of Socket.st.
+const (
+	stClosed     = 1 << iota // Close was called
+	stLinger                 // the descriptor stays open until pending is written
+	stReset                  // SetLinger(0): Close drops what is pending
+	stRemoved                // the descriptor is closed and the handler told
+	stLingerTime             // SetLinger(n > 0): closing the descriptor may block
+)
+
+// closeFlushTime bounds how long a closed socket waits for its peer to
+// take what was written before Close (conn.DefaultCloseFlushTimeout).
+const closeFlushTime = 2 * time.Second
+
+func (s *Socket) isClosed() bool { return s.st.Load()&stClosed != 0 }
+
+// dropPending gives up what waits to be written. mu is held.
+func (s *Socket) dropPending() {
+	if s.pending != nil {
+		s.pending.B = s.pending.B[:0]
+		pool.PutBuffer(s.pending)
+		s.pending, s.poff = nil, 0
+	}
+}
+
+// lingerOver runs on the loop closeFlushTime after a Close that waited
+// for pending bytes: whatever is still pending is dropped.
+func (s *Socket) lingerOver() {
+	s.mu.Lock()
+	if s.st.Load()&stLinger == 0 {
+		s.mu.Unlock()
+		return // flushed and handed over already
+	}
+	s.st.And(^uint32(stLinger))
+	s.dropPending()
+	s.mu.Unlock()
+	s.handOver()
+}
+
+// handOver gives a closed socket to its loop, which closes the descriptor.
+func (s *Socket) handOver() {
+	l := s.l
+	l.mu.Lock()
+	if l.stopped {
+		// No loop to do it: this goroutine is the only one left.
+		l.mu.Unlock()
+		s.finalize()
+		return
+	}
+	l.closing = append(l.closing, s)
+	l.mu.Unlock()
+	l.wake()
+}
+
+// SetLinger sets SO_LINGER, as net.TCPConn.SetLinger: 0 makes Close reset
+// the connection.
+func (s *Socket) SetLinger(sec int) error {
+	if s.isClosed() {
+		return net.ErrClosed
+	}
+	if sec == 0 {
+		s.st.Or(stReset)
+	}
+	if sec > 0 {
+		s.st.Or(stLingerTime)
+	} else {
+		s.st.And(^uint32(stLingerTime))
+	}
+	l := syscall.Linger{Onoff: 1, Linger: int32(sec)}
+	if sec < 0 {
+		l = syscall.Linger{}
+	}
+	return os.NewSyscallError("setsockopt", syscall.SetsockoptLinger(int(s.fd), syscall.SOL_SOCKET, syscall.SO_LINGER, &l))
+}
+
+// LocalAddr returns the local address (nil once closed).
+func (s *Socket) LocalAddr() net.Addr {
+	if s.isClosed() {
+		return nil
+	}
+	sa, err := syscall.Getsockname(int(s.fd))
+	if err != nil {
+		return nil
+	}
+	return sockaddrToAddr(sa)
+}
+
+// RemoteAddr returns the peer's address.
+func (s *Socket) RemoteAddr() net.Addr {
+	if s.rport == 0 && s.raddr == [16]byte{} {
+		return &net.UnixAddr{Net: "unix"}
+	}
+	return &net.TCPAddr{IP: append(net.IP(nil), s.raddr[:]...), Port: int(s.rport)}
+}
+
+func sockaddrToAddr(sa syscall.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		ip := make(net.IP, 16)
+		copy(ip, a.Addr[:])
+		return &net.TCPAddr{IP: ip, Port: a.Port}
+	case *syscall.SockaddrUnix:
+		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+	}
+	return nil
+}
+
+// SetDeadline sets both deadlines.
+func (s *Socket) SetDeadline(t time.Time) error {
+	s.SetReadDeadline(t)
+	return s.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline: once it passes, the loop calls
+// the handler, whose reads return os.ErrDeadlineExceeded.
+func (s *Socket) SetReadDeadline(t time.Time) error {
+	var n int64
+	if !t.IsZero() {
+		n = max(t.UnixNano(), 1)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rdl.Store(n)
+	if n == 0 {
+		if s.rtimer != nil {
+			// Dropped, not kept: most sockets set a deadline once (the
+			// handshake) and never again.
+			s.rtimer.Stop()
+			s.rtimer = nil
+		}
+		return nil
+	}
+	if s.rtimer == nil {
+		s.rtimer = s.l.newTimer(s.deadlinePassed)
+	}
+	s.rtimer.resetAt(n)
+	return nil
+}
+
+// deadlinePassed runs on the loop when the read deadline timer fires.
+func (s *Socket) deadlinePassed() {
+	if !s.isClosed() {
+		s.h.Ready()
+	}
+}
+
+// SetWriteDeadline sets the write deadline: a writer waiting in WaitRoom
+// past it gets os.ErrDeadlineExceeded.
+func (s *Socket) SetWriteDeadline(t time.Time) error {
+	var n int64
+	if !t.IsZero() {
+		n = max(t.UnixNano(), 1)
+	}
+	s.wdl.Store(n)
+	s.mu.Lock()
+	s.wakeWriters() // to look at the new deadline
+	s.mu.Unlock()
+	return nil
+}
+
+// AfterFunc runs f on the socket's loop after d, unless stopped.
+func (s *Socket) AfterFunc(d time.Duration, f func()) Timer {
+	t := s.l.newTimer(f)
+	t.Reset(d)
+	return t
+}
+
+// Abort closes the socket at once, dropping what is pending: the peer
+// sees a reset (SO_LINGER 0).
+func (s *Socket) Abort() error {
+	s.SetLinger(0)
+	return s.Close()
+}
+
+// Nonblocking reports true: a Socket never waits (conn.Transport).
+func (s *Socket) Nonblocking() bool { return true }
