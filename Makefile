@@ -46,7 +46,8 @@ vet:
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 	GOOS=windows GOARCH=amd64 $(GO) build ./...
 
-## check-deps: the import direction of DESIGN.md, and no non-std imports.
+## check-deps: the import table of internal/cmd/checkdeps (the layers of
+## DESIGN.md: nothing imports a package above it), and no non-std imports.
 check-deps:
 	$(GO) run ./internal/cmd/checkdeps
 

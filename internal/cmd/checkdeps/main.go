@@ -1,6 +1,9 @@
-// Command checkdeps enforces the import rules of DESIGN.md: data flows one
-// way, net.Conn → conn → session → application, so nothing imports a
-// package above it, and the module depends on the standard library alone.
+// Command checkdeps enforces the import rules that DESIGN.md (at the module
+// root, section "Packages") sets out: data flows one way, socket or stream →
+// internal/netpoll → conn → session → the root package → application, so
+// nothing imports a package above it, and the module depends on the
+// standard library alone. The table in rules is the authority; DESIGN.md
+// repeats it, and the two change together.
 //
 // Run it from anywhere in the module:
 //
@@ -43,8 +46,9 @@ type rule struct {
 	allow   []string
 }
 
-// rules is the import table of DESIGN.md. The first matching rule applies,
-// so specific patterns come before the catch-alls.
+// rules is the import table (DESIGN.md, "Packages", shows it with what each
+// package owns). The first matching rule applies, so specific patterns come
+// before the catch-alls.
 var rules = []rule{
 	{"frame", nil},
 	{"handshake", nil},
