@@ -24,6 +24,13 @@ import (
 
 const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
 
+// RSV2 and RSV3 as they appear in frame.Header.Rsv; no extension uses them,
+// so frame names only RSV1.
+const (
+	rsv2 uint8 = 0x2
+	rsv3 uint8 = 0x1
+)
+
 // startServer runs a Server with handler on a loopback port and returns its
 // address; the server is shut down at the end of the test.
 func startServer(t *testing.T, srv *websocket.Server) string {

@@ -595,7 +595,7 @@ func TestLoopServerBadFrames(t *testing.T) {
 	}{
 		{"unmasked frame", unmasked(frame.OpText, []byte("hi")), frame.StatusProtocolError},
 		{"RSV1 without extension", maskedFrame(true, frame.Rsv1, frame.OpText, []byte("hi")), frame.StatusProtocolError},
-		{"RSV2", maskedFrame(true, frame.Rsv2, frame.OpBinary, nil), frame.StatusProtocolError},
+		{"RSV2", maskedFrame(true, rsv2, frame.OpBinary, nil), frame.StatusProtocolError},
 		{"opcode 3", maskedFrame(true, 0, 3, nil), frame.StatusProtocolError},
 		{"opcode 11", maskedFrame(true, 0, 11, nil), frame.StatusProtocolError},
 		{"ping over 125 bytes", maskedFrame(true, 0, frame.OpPing, make([]byte, 126)), frame.StatusProtocolError},

@@ -26,7 +26,7 @@ type Decoder struct {
 	// be masked, frames from a server must not (§5.1).
 	ExpectMasked bool
 
-	// AllowedRsv holds the RSV bits (Rsv1, Rsv2, Rsv3) that negotiated
+	// AllowedRsv holds the RSV bits, as in Header.Rsv, that negotiated
 	// extensions allow on the first frame of a data message; Rsv1 when
 	// permessage-deflate is in use. Any RSV bit on a continuation or
 	// control frame is a protocol error.

@@ -5,14 +5,12 @@ import (
 	"io"
 )
 
-// RSV bits as they appear in Header.Rsv: the three bits that follow FIN in
-// the first header byte, shifted down. Rsv1 is the bit permessage-deflate
-// (RFC 7692) uses.
-const (
-	Rsv1 uint8 = 0x4
-	Rsv2 uint8 = 0x2
-	Rsv3 uint8 = 0x1
-)
+// Rsv1 is the first RSV bit as it appears in Header.Rsv, the bit
+// permessage-deflate (RFC 7692) uses. Header.Rsv holds the three bits that
+// follow FIN in the first header byte, shifted down: RSV1 is 0x4, RSV2 0x2
+// and RSV3 0x1. No registered extension uses RSV2 or RSV3, so only RSV1 has
+// a name.
+const Rsv1 uint8 = 0x4
 
 const (
 	// MaxHeaderSize is the size of the longest header: 2 fixed bytes, an
@@ -41,7 +39,7 @@ const (
 // Header is a decoded frame header (RFC 6455 §5.2).
 type Header struct {
 	Fin    bool    // last frame of its message
-	Rsv    uint8   // RSV bits, a combination of Rsv1, Rsv2 and Rsv3
+	Rsv    uint8   // RSV bits: RSV1 (Rsv1) is 0x4, RSV2 0x2, RSV3 0x1
 	Opcode Opcode  // frame type
 	Masked bool    // payload masked with Mask (frames from clients)
 	Mask   [4]byte // masking key, meaningful only when Masked

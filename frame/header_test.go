@@ -7,6 +7,14 @@ import (
 	"testing"
 )
 
+// RSV2 and RSV3 as they appear in Header.Rsv. No extension uses them, so
+// the package does not name them; the tests need them to check that they are
+// encoded and rejected.
+const (
+	rsv2 uint8 = 0x2
+	rsv3 uint8 = 0x1
+)
+
 // Header encodings at every length boundary, with and without mask and
 // flags. Bytes follow the legend in frame_test.go.
 var headerTests = []struct {
@@ -16,10 +24,10 @@ var headerTests = []struct {
 }{
 	{"empty text", []byte{0x81, 0x00}, Header{Fin: true, Opcode: OpText}},
 	{"not final continuation", []byte{0x00, 0x00}, Header{Opcode: OpContinuation}},
-	{"all RSV bits", []byte{0xF2, 0x01}, Header{Fin: true, Rsv: Rsv1 | Rsv2 | Rsv3, Opcode: OpBinary, Length: 1}},
+	{"all RSV bits", []byte{0xF2, 0x01}, Header{Fin: true, Rsv: Rsv1 | rsv2 | rsv3, Opcode: OpBinary, Length: 1}},
 	{"RSV1", []byte{0x41, 0x01}, Header{Rsv: Rsv1, Opcode: OpText, Length: 1}},
-	{"RSV2", []byte{0x21, 0x01}, Header{Rsv: Rsv2, Opcode: OpText, Length: 1}},
-	{"RSV3", []byte{0x11, 0x01}, Header{Rsv: Rsv3, Opcode: OpText, Length: 1}},
+	{"RSV2", []byte{0x21, 0x01}, Header{Rsv: rsv2, Opcode: OpText, Length: 1}},
+	{"RSV3", []byte{0x11, 0x01}, Header{Rsv: rsv3, Opcode: OpText, Length: 1}},
 	{"reserved opcode", []byte{0x8B, 0x00}, Header{Fin: true, Opcode: 0xB}},
 	{"7-bit max 125", []byte{0x82, 0x7D}, Header{Fin: true, Opcode: OpBinary, Length: 125}},
 	{"16-bit min 126", []byte{0x82, 0x7E, 0x00, 0x7E}, Header{Fin: true, Opcode: OpBinary, Length: 126}},
@@ -188,11 +196,11 @@ func TestCheckHeader(t *testing.T) {
 
 		{"RSV1 text, none allowed", Header{Fin: true, Rsv: Rsv1, Opcode: OpText}, client, 0, errDataRsv},
 		{"RSV1 text, RSV1 allowed", Header{Fin: true, Rsv: Rsv1, Opcode: OpText}, client, Rsv1, nil},
-		{"RSV1|RSV2 text, RSV1 allowed", Header{Fin: true, Rsv: Rsv1 | Rsv2, Opcode: OpText}, client, Rsv1, errDataRsv},
-		{"RSV3 binary, RSV3 allowed", Header{Fin: true, Rsv: Rsv3, Opcode: OpBinary}, client, Rsv3, nil},
+		{"RSV1|RSV2 text, RSV1 allowed", Header{Fin: true, Rsv: Rsv1 | rsv2, Opcode: OpText}, client, Rsv1, errDataRsv},
+		{"RSV3 binary, RSV3 allowed", Header{Fin: true, Rsv: rsv3, Opcode: OpBinary}, client, rsv3, nil},
 		{"RSV1 continuation, none allowed", Header{Rsv: Rsv1, Opcode: OpContinuation}, client, 0, errContinuationRsv},
 		{"RSV1 ping, RSV1 allowed", Header{Fin: true, Rsv: Rsv1, Opcode: OpPing}, client, Rsv1, errControlRsv},
-		{"RSV3 close", Header{Fin: true, Rsv: Rsv3, Opcode: OpClose}, client, Rsv1 | Rsv2 | Rsv3, errControlRsv},
+		{"RSV3 close", Header{Fin: true, Rsv: rsv3, Opcode: OpClose}, client, Rsv1 | rsv2 | rsv3, errControlRsv},
 
 		{"fragmented ping", Header{Opcode: OpPing}, client, 0, errControlFragmented},
 		{"fragmented close", Header{Opcode: OpClose}, client, 0, errControlFragmented},
