@@ -152,8 +152,7 @@ func (p *rawPeer) write(b []byte) {
 
 // next reads one frame.
 func (p *rawPeer) next() (frame.Header, []byte, error) {
-	var scratch [frame.MaxHeaderSize]byte
-	h, err := frame.ReadHeader(p.br, &scratch)
+	h, err := readHeader(p.br)
 	if err != nil {
 		return h, nil, err
 	}
@@ -165,6 +164,24 @@ func (p *rawPeer) next() (frame.Header, []byte, error) {
 		frame.Mask(h.Mask, 0, payload)
 	}
 	return h, payload, nil
+}
+
+// readHeader reads one frame header from r a byte at a time, so that it
+// reads nothing past the header.
+func readHeader(r io.Reader) (frame.Header, error) {
+	var b [frame.MaxHeaderSize]byte
+	for n := 0; ; {
+		if _, err := io.ReadFull(r, b[n:n+1]); err != nil {
+			if n > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return frame.Header{}, err
+		}
+		n++
+		if h, m, err := frame.ParseHeader(b[:n]); err != nil || m > 0 {
+			return h, err
+		}
+	}
 }
 
 // expectClose reads frames until a close frame, checks its code, and then

@@ -1,9 +1,6 @@
 package frame
 
-import (
-	"encoding/binary"
-	"io"
-)
+import "encoding/binary"
 
 // Rsv1 is the first RSV bit as it appears in Header.Rsv, the bit
 // permessage-deflate (RFC 7692) uses. Header.Rsv holds the three bits that
@@ -192,34 +189,6 @@ func parseHeader(h *Header, b []byte) (int, error) {
 		Length: length,
 	}
 	return n, nil
-}
-
-// ReadHeader reads exactly one header from r, using scratch as its buffer
-// so that it does not allocate. It returns io.EOF if r ends before the
-// first byte and io.ErrUnexpectedEOF if it ends inside the header. Like
-// ParseHeader, it does not apply CheckHeader.
-//
-// ReadHeader reads no byte past the header, at the price of two or three
-// reads; a connection reading from a buffer should use a Decoder instead.
-func ReadHeader(r io.Reader, scratch *[MaxHeaderSize]byte) (Header, error) {
-	if _, err := io.ReadFull(r, scratch[:2]); err != nil {
-		return Header{}, err
-	}
-	size := headerSize(scratch[1])
-	if size > 2 {
-		if m, err := io.ReadFull(r, scratch[2:size]); err != nil {
-			// An invalid length beats a short read, as in ParseHeader.
-			if _, _, perr := ParseHeader(scratch[:2+m]); perr != nil {
-				return Header{}, perr
-			}
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return Header{}, err
-		}
-	}
-	h, _, err := ParseHeader(scratch[:size])
-	return h, err
 }
 
 // CheckHeader applies the per-frame rules of RFC 6455 §5 to a received

@@ -2,8 +2,6 @@ package frame
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"testing"
 )
 
@@ -69,10 +67,6 @@ func TestHeaderEncoding(t *testing.T) {
 					t.Errorf("ParseHeader(first %d bytes) = %+v, %d, %v; want need more", i, h, n, err)
 				}
 			}
-			got, err := ReadHeader(bytes.NewReader(tt.wire), new([MaxHeaderSize]byte))
-			if got != tt.h || err != nil {
-				t.Errorf("ReadHeader = %+v, %v", got, err)
-			}
 		})
 	}
 }
@@ -105,9 +99,6 @@ func TestParseHeaderLengthTopBit(t *testing.T) {
 			t.Errorf("first %d bytes: n %d, err %v; want 1002", i, n, err)
 		}
 	}
-	if _, err := ReadHeader(bytes.NewReader(wire), new([MaxHeaderSize]byte)); codeOf(err) != 1002 {
-		t.Errorf("ReadHeader: %v, want 1002", err)
-	}
 	if _, _, err := ParseHeader([]byte{0x82, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}); codeOf(err) != 1002 {
 		t.Errorf("all ones: %v, want 1002", err)
 	}
@@ -127,47 +118,6 @@ func TestAppendHeaderMasksFields(t *testing.T) {
 	}()
 	AppendHeader(nil, Header{Length: -1})
 }
-
-// oneByteReader returns one byte per Read, the worst case for ReadHeader.
-type oneByteReader struct{ r io.Reader }
-
-func (o oneByteReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	return o.r.Read(p[:1])
-}
-
-func TestReadHeader(t *testing.T) {
-	wire := []byte{0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4} // FIN binary masked, length 256, key
-	want := Header{Fin: true, Opcode: OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Length: 256}
-	r := bytes.NewReader(concat(wire, []byte("rest")))
-	var scratch [MaxHeaderSize]byte
-	h, err := ReadHeader(oneByteReader{r}, &scratch)
-	if h != want || err != nil {
-		t.Fatalf("ReadHeader = %+v, %v", h, err)
-	}
-	if rest, _ := io.ReadAll(r); string(rest) != "rest" {
-		t.Errorf("ReadHeader read past the header: %q left", rest)
-	}
-
-	if _, err := ReadHeader(bytes.NewReader(nil), &scratch); err != io.EOF {
-		t.Errorf("empty stream: %v, want io.EOF", err)
-	}
-	for i := 1; i < len(wire); i++ {
-		if _, err := ReadHeader(bytes.NewReader(wire[:i]), &scratch); err != io.ErrUnexpectedEOF {
-			t.Errorf("stream of %d bytes: %v, want io.ErrUnexpectedEOF", i, err)
-		}
-	}
-	boom := errors.New("boom")
-	if _, err := ReadHeader(io.MultiReader(bytes.NewReader(wire[:3]), errReader{boom}), &scratch); err != boom {
-		t.Errorf("failing reader: %v, want boom", err)
-	}
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func TestCheckHeader(t *testing.T) {
 	const server, client = true, false
@@ -226,17 +176,11 @@ func TestHeaderAllocs(t *testing.T) {
 	h := Header{Fin: true, Opcode: OpBinary, Masked: true, Mask: rfcKey, Length: 70000}
 	buf := make([]byte, 0, 64)
 	wire := AppendHeader(nil, h)
-	r := bytes.NewReader(wire)
-	scratch := new([MaxHeaderSize]byte)
 	for name, f := range map[string]func(){
 		"putHeader":    func() { putHeader(buf[:MaxHeaderSize], h) },
 		"AppendHeader": func() { buf = AppendHeader(buf[:0], h) },
 		"ParseHeader":  func() { ParseHeader(wire) },
 		"CheckHeader":  func() { CheckHeader(h, false, 0) },
-		"ReadHeader": func() {
-			r.Reset(wire)
-			ReadHeader(r, scratch)
-		},
 	} {
 		if allocs := testing.AllocsPerRun(100, f); allocs != 0 {
 			t.Errorf("%s: %v allocations, want 0", name, allocs)
