@@ -154,7 +154,7 @@ func FuzzDecoder(f *testing.F) {
 			}
 		}
 		if dw.Remaining() != dc.Remaining() || dw.Partial() != dc.Partial() ||
-			dw.InMessage() != dc.InMessage() || dw.MessageOpcode() != dc.MessageOpcode() {
+			dw.inMessage != dc.inMessage || dw.MessageOpcode() != dc.MessageOpcode() {
 			t.Fatalf("final states differ: %+v in pieces, %+v whole", dc, dw)
 		}
 	})
