@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,13 +18,19 @@ import (
 
 	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 )
 
 // A raw peer speaks bytes to the code under test, so that tests can send
 // what no well-behaved library would.
 
 const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
+
+// acceptKey is the Sec-WebSocket-Accept value a server owes a client that
+// sent key (RFC 6455 §4.2.2), computed here from its definition.
+func acceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
 
 // RSV2 and RSV3 as they appear in frame.Header.Rsv; no extension uses them,
 // so frame names only RSV1.
@@ -94,7 +102,7 @@ func dialRaw(t *testing.T, addr string) *rawPeer {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("handshake: status %d", resp.StatusCode)
 	}
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), handshake.AcceptKey(testKey); got != want {
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(testKey); got != want {
 		t.Fatalf("Sec-WebSocket-Accept = %q, want %q", got, want)
 	}
 	return p
@@ -278,7 +286,7 @@ func newRawServer(t *testing.T, script func(p *rawPeer)) *rawServer {
 			return
 		}
 		fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-			handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")))
+			acceptKey(req.Header.Get("Sec-WebSocket-Key")))
 		script(p)
 	}()
 	t.Cleanup(func() { l.Close(); <-s.done })

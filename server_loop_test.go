@@ -24,7 +24,6 @@ import (
 
 	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
@@ -364,7 +363,7 @@ func TestLoopServerHandshakeByteByByte(t *testing.T) {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("status %d, want 101", resp.StatusCode)
 		}
-		if got, want := resp.Header.Get("Sec-WebSocket-Accept"), handshake.AcceptKey(testKey); got != want {
+		if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(testKey); got != want {
 			t.Fatalf("Sec-WebSocket-Accept = %q, want %q", got, want)
 		}
 		if srv.Len() != 1 {

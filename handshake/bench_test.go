@@ -62,8 +62,9 @@ func BenchmarkRequestParser(b *testing.B) {
 
 func BenchmarkAcceptKey(b *testing.B) {
 	b.ReportAllocs()
+	var buf [acceptLen]byte
 	for b.Loop() {
-		AcceptKey("dGhlIHNhbXBsZSBub25jZQ==")
+		appendAcceptKey(buf[:0], "dGhlIHNhbXBsZSBub25jZQ==")
 	}
 }
 

@@ -224,7 +224,7 @@ const (
 
 // ReadResponse reads the server's answer to req from br and checks it
 // (RFC 6455 §4.1): status 101, Upgrade "websocket", Connection listing
-// "upgrade", Sec-WebSocket-Accept equal to AcceptKey(req.Key), at most one
+// "upgrade", Sec-WebSocket-Accept matching req.Key (§4.2.2), at most one
 // subprotocol and one that req offered, and extensions that req offered (by
 // name; parameters are for the extension to judge) and each at most once.
 //

@@ -12,12 +12,6 @@ import (
 	"github.com/rfc6455/websocket/handshake"
 )
 
-func ExampleAcceptKey() {
-	// The example of RFC 6455 §1.3.
-	fmt.Println(handshake.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="))
-	// Output: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
-}
-
 // A server reading a handshake off a raw connection (here a string) and
 // answering it.
 func ExampleReadRequest() {

@@ -13,7 +13,7 @@ import (
 //	HTTP/1.1 101 Switching Protocols\r\n
 //	Upgrade: websocket\r\n
 //	Connection: Upgrade\r\n
-//	Sec-WebSocket-Accept: <AcceptKey(key)>\r\n
+//	Sec-WebSocket-Accept: <base64(SHA-1(key + GUID))>\r\n
 //	Sec-WebSocket-Protocol: <protocol>\r\n      (if protocol != "")
 //	Sec-WebSocket-Extensions: <extensions>\r\n  (if extensions != "")
 //	<extra, sorted by name>\r\n
