@@ -50,7 +50,7 @@ type ClientRequest struct {
 //	Sec-WebSocket-Key: <key>\r\n
 //	Sec-WebSocket-Version: 13\r\n
 //	Sec-WebSocket-Protocol: <protocols, comma-separated>\r\n  (if any)
-//	Sec-WebSocket-Extensions: <FormatExtensions(extensions)>\r\n  (if any)
+//	Sec-WebSocket-Extensions: <extensions, comma-separated>\r\n  (if any)
 //	<Header, sorted by name>\r\n
 //	\r\n
 //
@@ -295,7 +295,7 @@ func ReadResponse(br *bufio.Reader, maxSize int, req *ClientRequest) (*Response,
 		}
 		resp.Protocol = vv[0]
 	}
-	exts, err := ParseExtensions(h["Sec-Websocket-Extensions"])
+	exts, err := parseExtensions(h["Sec-Websocket-Extensions"])
 	if err != nil {
 		return fail(reasonRespExtensions)
 	}

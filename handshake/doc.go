@@ -35,14 +35,14 @@
 //
 // # Extensions
 //
-// [ParseExtensions] and [FormatExtensions] convert between the
-// Sec-WebSocket-Extensions syntax of RFC 6455 §9.1 and [Extension] values;
-// what the parameters mean is for each extension to decide. For
-// permessage-deflate (RFC 7692) the package decides it: [ParseDeflate]
-// validates one offer or response, [DeflateConfig.Offer] builds a client's
-// offer, [DeflateConfig.Accept] picks the first acceptable offer for a
-// server, and [DeflateConfig.Agreed] checks a server's answer on the client,
-// giving the [DeflateParams] both sides then follow.
+// [Request.Extensions] and [Response.Extensions] hold the
+// Sec-WebSocket-Extensions lists (RFC 6455 §9.1) parsed into [Extension]
+// values, and [Extension.String] writes one back; what the parameters mean
+// is for each extension to decide. For permessage-deflate (RFC 7692) the
+// package decides it: [DeflateConfig.Offer] builds a client's offer,
+// [DeflateConfig.Accept] picks the first acceptable offer for a server, and
+// [DeflateConfig.Agreed] checks a server's answer on the client, giving the
+// [DeflateParams] both sides then follow, or a [*DeflateError].
 //
 // # Boundaries
 //

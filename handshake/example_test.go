@@ -137,23 +137,37 @@ func ExampleOriginPolicy_Check() {
 	// "https://evil.example": websocket: handshake: origin not allowed (HTTP 403)
 }
 
-func ExampleParseExtensions() {
-	exts, err := handshake.ParseExtensions([]string{
-		`permessage-deflate; client_max_window_bits; server_max_window_bits="10"`,
-		"permessage-deflate",
-	})
+// A server negotiating permessage-deflate: the client's offers come parsed
+// in the Request, the answer goes into the response.
+func ExampleDeflateConfig_Accept() {
+	hr := &http.Request{
+		Method: "GET", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Host: "example.com",
+		Header: http.Header{"Sec-Websocket-Extensions": {
+			`permessage-deflate; client_max_window_bits; server_max_window_bits="10"`,
+			"permessage-deflate",
+		}},
+	}
+	r, err := handshake.FromHTTP(hr)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, e := range exts {
-		fmt.Println(e.Name, e.Params)
+	for _, e := range r.Extensions {
+		fmt.Println("offer:", e)
 	}
-	fmt.Println(handshake.FormatExtensions(exts))
+	config := handshake.DeflateConfig{ServerMaxWindowBits: 12}
+	agreed, resp, ok := config.Accept(r.Extensions)
+	if !ok {
+		fmt.Println("no acceptable offer: no compression")
+		return
+	}
+	fmt.Println("response:", resp)
+	fmt.Println("server window:", agreed.WindowBits(true), "bits; client keeps context:", agreed.ContextTakeover(false))
 	// Output:
-	// permessage-deflate [{client_max_window_bits  false} {server_max_window_bits 10 true}]
-	// permessage-deflate []
-	// permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate
+	// offer: permessage-deflate; client_max_window_bits; server_max_window_bits=10
+	// offer: permessage-deflate
+	// response: permessage-deflate; server_max_window_bits=10
+	// server window: 10 bits; client keeps context: true
 }
 
 func ExampleSelectProtocol() {

@@ -206,7 +206,7 @@ func FuzzParseExtensions(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		values := strings.Split(s, "\n")
-		exts, err := ParseExtensions(values)
+		exts, err := parseExtensions(values)
 		if err != nil {
 			if !errors.Is(err, errExtensionSyntax) {
 				t.Fatalf("error %v does not wrap errExtensionSyntax", err)
@@ -215,21 +215,21 @@ func FuzzParseExtensions(f *testing.F) {
 		}
 		for _, e := range exts {
 			if why := validExtension(e); why != "" {
-				t.Fatalf("ParseExtensions(%q) returned %+v: %s", values, e, why)
+				t.Fatalf("parseExtensions(%q) returned %+v: %s", values, e, why)
 			}
 			if e.Params != nil && len(e.Params) == 0 {
 				t.Fatalf("empty non-nil Params in %+v", e)
 			}
 		}
-		formatted := FormatExtensions(exts)
-		again, err := ParseExtensions([]string{formatted})
+		formatted := formatExtensions(exts)
+		again, err := parseExtensions([]string{formatted})
 		if err != nil {
-			t.Fatalf("ParseExtensions(FormatExtensions(%q)) = %v; formatted %q", values, err, formatted)
+			t.Fatalf("parseExtensions(formatExtensions(%q)) = %v; formatted %q", values, err, formatted)
 		}
 		if !reflect.DeepEqual(again, exts) {
 			t.Fatalf("round trip of %q via %q: got %+v, want %+v", values, formatted, again, exts)
 		}
-		if f2 := FormatExtensions(again); f2 != formatted {
+		if f2 := formatExtensions(again); f2 != formatted {
 			t.Fatalf("Format not a fixed point: %q then %q", formatted, f2)
 		}
 	})

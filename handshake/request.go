@@ -168,7 +168,7 @@ func (r *Request) fromHeader() *Error {
 	if r.Protocols, ok = parseTokenList(h["Sec-Websocket-Protocol"]); !ok {
 		return badRequest(reasonProtocolList)
 	}
-	exts, err := ParseExtensions(h["Sec-Websocket-Extensions"])
+	exts, err := parseExtensions(h["Sec-Websocket-Extensions"])
 	if err != nil {
 		return badRequest(reasonExtensionList)
 	}
