@@ -22,7 +22,7 @@ func BenchmarkReadRequest(b *testing.B) {
 	for b.Loop() {
 		rd.Reset(raw)
 		br.Reset(rd)
-		r, err := ReadRequest(br, 0)
+		r, err := readRequest(br, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

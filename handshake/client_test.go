@@ -364,7 +364,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := ReadRequest(bufio.NewReader(bytes.NewReader(wire)), 0)
+	r, err := readRequest(bufio.NewReader(bytes.NewReader(wire)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -604,7 +604,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 
 // TestDeflateThroughHandshake runs a negotiation through the handshake's own
 // request and response code: the offer goes out with ClientRequest.Append,
-// the server reads it with ReadRequest, answers with AppendResponse, and the
+// the server reads it with readRequest, answers with AppendResponse, and the
 // client checks the answer with ReadResponse and Agreed.
 func TestDeflateThroughHandshake(t *testing.T) {
 	client := DeflateConfig{ClientNoContextTakeover: true, ServerMaxWindowBits: 12}
@@ -623,7 +623,7 @@ func TestDeflateThroughHandshake(t *testing.T) {
 	if !strings.Contains(string(wire), wantOffer) {
 		t.Fatalf("request\n%s\nlacks %q", wire, wantOffer)
 	}
-	r, err := ReadRequest(bufio.NewReader(strings.NewReader(string(wire))), 0)
+	r, err := readRequest(bufio.NewReader(strings.NewReader(string(wire))), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

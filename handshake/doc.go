@@ -14,9 +14,9 @@
 // A server gets a [Request] from one of two places. A [RequestParser] reads
 // the head off a connection (no net/http involved) as its bytes arrive,
 // from a blocking read loop or an event loop alike, refusing a head past its
-// limit as soon as it passes it, and parses it in place; [ReadRequest] is
-// the same parser over a bufio.Reader. [FromHTTP] takes a request net/http
-// already parsed. All fill the Request the same way. Then:
+// limit as soon as it passes it, and parses it in place. [FromHTTP] takes a
+// request net/http already parsed. Both fill the Request the same way.
+// Then:
 //
 //   - [Check] validates it as an opening handshake;
 //   - [OriginPolicy.Check] decides whether the browser origin may connect;

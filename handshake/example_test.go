@@ -14,7 +14,7 @@ import (
 
 // A server reading a handshake off a raw connection (here a string) and
 // answering it.
-func ExampleReadRequest() {
+func ExampleRequestParser() {
 	conn := strings.NewReader("GET /chat HTTP/1.1\r\n" +
 		"Host: server.example.com\r\n" +
 		"Upgrade: websocket\r\n" +
@@ -23,10 +23,18 @@ func ExampleReadRequest() {
 		"Sec-WebSocket-Protocol: chat, superchat\r\n" +
 		"Sec-WebSocket-Version: 13\r\n" +
 		"\r\n")
-	br := bufio.NewReader(conn)
 
+	var p handshake.RequestParser // zero value: the default size limit
+	defer p.Reset(0)              // gives the parser's buffer back
+	var err error
+	for done := false; !done && err == nil; {
+		done, err = p.Fill(conn) // one read per call
+	}
 	var out []byte
-	r, err := handshake.ReadRequest(br, 0)
+	var r *handshake.Request
+	if err == nil {
+		r, err = p.Request()
+	}
 	if err == nil {
 		err = handshake.Check(r)
 	}
