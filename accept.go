@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/handshake"
-	"github.com/rfc6455/websocket/pool"
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // AcceptOptions configure the server side of the opening handshake and the
@@ -91,10 +91,10 @@ func (o *AcceptOptions) writeResponse(w io.Writer, req *handshake.Request, a agr
 	if a.deflate != nil {
 		ext = a.deflate.String()
 	}
-	buf := pool.GetBuffer(512)
+	buf := bufpool.Get(512)
 	buf.B = handshake.AppendResponse(buf.B, req.Key, a.protocol, ext, o.Header)
 	_, err := w.Write(buf.B)
-	pool.PutBuffer(buf)
+	bufpool.Put(buf)
 	return err
 }
 
@@ -102,10 +102,10 @@ func (o *AcceptOptions) writeResponse(w io.Writer, req *handshake.Request, a agr
 // be closed after it; Accept refuses through net/http with
 // handshake.WriteError, in the same words.
 func writeRefusal(w io.Writer, he *handshake.Error) {
-	buf := pool.GetBuffer(256)
+	buf := bufpool.Get(256)
 	buf.B = handshake.AppendErrorResponse(buf.B, he)
 	w.Write(buf.B)
-	pool.PutBuffer(buf)
+	bufpool.Put(buf)
 }
 
 // Accept upgrades an HTTP request to a WebSocket connection, on net/http. On

@@ -188,7 +188,7 @@ func TestAcceptResponseHeader(t *testing.T) {
 	want := map[string][]string{
 		"Set-Cookie":             {"session=abc"},
 		"X-Served-By":            {"node-7"},
-		"Sec-Websocket-Accept":   {handshake.AcceptKey(testKey)},
+		"Sec-Websocket-Accept":   {acceptKey(testKey)},
 		"Sec-Websocket-Protocol": {"chat"},
 		"Upgrade":                {"websocket"},
 		"Connection":             {"Upgrade"},

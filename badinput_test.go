@@ -37,8 +37,8 @@ func TestServerFailsBadFrames(t *testing.T) {
 			p.send(true, 0, frame.OpText, []byte("hi"))
 		}, frame.StatusProtocolError},
 		{"RSV1 without extension", func(p *rawPeer) { p.send(true, frame.Rsv1, frame.OpText, []byte("hi")) }, frame.StatusProtocolError},
-		{"RSV2", func(p *rawPeer) { p.send(true, frame.Rsv2, frame.OpBinary, nil) }, frame.StatusProtocolError},
-		{"RSV3 on ping", func(p *rawPeer) { p.send(true, frame.Rsv3, frame.OpPing, nil) }, frame.StatusProtocolError},
+		{"RSV2", func(p *rawPeer) { p.send(true, rsv2, frame.OpBinary, nil) }, frame.StatusProtocolError},
+		{"RSV3 on ping", func(p *rawPeer) { p.send(true, rsv3, frame.OpPing, nil) }, frame.StatusProtocolError},
 		{"opcode 3", func(p *rawPeer) { p.send(true, 0, 3, nil) }, frame.StatusProtocolError},
 		{"opcode 7", func(p *rawPeer) { p.send(true, 0, 7, []byte("x")) }, frame.StatusProtocolError},
 		{"opcode 11", func(p *rawPeer) { p.send(true, 0, 11, nil) }, frame.StatusProtocolError},

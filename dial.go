@@ -176,11 +176,10 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, secure bool, 
 	}
 	a := agreement{protocol: resp.Protocol}
 	for _, e := range resp.Extensions {
-		if e.Name != handshake.DeflateName {
-			continue // ReadResponse has checked it was offered
-		}
-		if a.deflate != nil {
-			return nil, &handshake.DeflateError{Reason: "accepted twice"}
+		// ReadResponse lets through only extensions that were offered,
+		// each at most once, so this is the answer to offer or nothing.
+		if opts.Compression == nil || e.Name != offer.Name {
+			continue
 		}
 		p, err := opts.Compression.deflateConfig().Agreed(offer, e)
 		if err != nil {

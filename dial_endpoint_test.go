@@ -33,7 +33,10 @@ func TestDialLocalhost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
-	want := endpoint.MustParse(fmt.Sprintf("127.0.0.1:%d", port))
+	want, err := endpoint.Parse(fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("OnEndpoint called with %v, want once with %v", got, want)
 	}

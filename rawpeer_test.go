@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,13 +18,26 @@ import (
 
 	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 )
 
 // A raw peer speaks bytes to the code under test, so that tests can send
 // what no well-behaved library would.
 
 const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
+
+// acceptKey is the Sec-WebSocket-Accept value a server owes a client that
+// sent key (RFC 6455 §4.2.2), computed here from its definition.
+func acceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// RSV2 and RSV3 as they appear in frame.Header.Rsv; no extension uses them,
+// so frame names only RSV1.
+const (
+	rsv2 uint8 = 0x2
+	rsv3 uint8 = 0x1
+)
 
 // startServer runs a Server with handler on a loopback port and returns its
 // address; the server is shut down at the end of the test.
@@ -87,7 +102,7 @@ func dialRaw(t *testing.T, addr string) *rawPeer {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("handshake: status %d", resp.StatusCode)
 	}
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), handshake.AcceptKey(testKey); got != want {
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(testKey); got != want {
 		t.Fatalf("Sec-WebSocket-Accept = %q, want %q", got, want)
 	}
 	return p
@@ -145,8 +160,7 @@ func (p *rawPeer) write(b []byte) {
 
 // next reads one frame.
 func (p *rawPeer) next() (frame.Header, []byte, error) {
-	var scratch [frame.MaxHeaderSize]byte
-	h, err := frame.ReadHeader(p.br, &scratch)
+	h, err := readHeader(p.br)
 	if err != nil {
 		return h, nil, err
 	}
@@ -158,6 +172,24 @@ func (p *rawPeer) next() (frame.Header, []byte, error) {
 		frame.Mask(h.Mask, 0, payload)
 	}
 	return h, payload, nil
+}
+
+// readHeader reads one frame header from r a byte at a time, so that it
+// reads nothing past the header.
+func readHeader(r io.Reader) (frame.Header, error) {
+	var b [frame.MaxHeaderSize]byte
+	for n := 0; ; {
+		if _, err := io.ReadFull(r, b[n:n+1]); err != nil {
+			if n > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return frame.Header{}, err
+		}
+		n++
+		if h, m, err := frame.ParseHeader(b[:n]); err != nil || m > 0 {
+			return h, err
+		}
+	}
 }
 
 // expectClose reads frames until a close frame, checks its code, and then
@@ -254,7 +286,7 @@ func newRawServer(t *testing.T, script func(p *rawPeer)) *rawServer {
 			return
 		}
 		fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-			handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")))
+			acceptKey(req.Header.Get("Sec-WebSocket-Key")))
 		script(p)
 	}()
 	t.Cleanup(func() { l.Close(); <-s.done })

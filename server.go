@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/internal/stack"
 	"github.com/rfc6455/websocket/pool"
@@ -258,14 +259,14 @@ func (s *Server) options() *AcceptOptions {
 	opts := s.Options
 	if w, f := s.Workers, opts.OnMessage; w != nil && f != nil {
 		opts.OnMessage = func(c *Conn, typ MessageType, data []byte) {
-			buf := pool.GetBuffer(len(data))
+			buf := bufpool.Get(len(data))
 			buf.B = append(buf.B, data...)
 			task := func() {
-				defer pool.PutBuffer(buf)
+				defer bufpool.Put(buf)
 				f(c, typ, buf.B)
 			}
 			if err := w.PostKeyed(ctx, c.ID(), task); err != nil {
-				pool.PutBuffer(buf)
+				bufpool.Put(buf)
 			}
 		}
 	}

@@ -24,7 +24,6 @@ import (
 
 	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
@@ -364,7 +363,7 @@ func TestLoopServerHandshakeByteByByte(t *testing.T) {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("status %d, want 101", resp.StatusCode)
 		}
-		if got, want := resp.Header.Get("Sec-WebSocket-Accept"), handshake.AcceptKey(testKey); got != want {
+		if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(testKey); got != want {
 			t.Fatalf("Sec-WebSocket-Accept = %q, want %q", got, want)
 		}
 		if srv.Len() != 1 {
@@ -595,7 +594,7 @@ func TestLoopServerBadFrames(t *testing.T) {
 	}{
 		{"unmasked frame", unmasked(frame.OpText, []byte("hi")), frame.StatusProtocolError},
 		{"RSV1 without extension", maskedFrame(true, frame.Rsv1, frame.OpText, []byte("hi")), frame.StatusProtocolError},
-		{"RSV2", maskedFrame(true, frame.Rsv2, frame.OpBinary, nil), frame.StatusProtocolError},
+		{"RSV2", maskedFrame(true, rsv2, frame.OpBinary, nil), frame.StatusProtocolError},
 		{"opcode 3", maskedFrame(true, 0, 3, nil), frame.StatusProtocolError},
 		{"opcode 11", maskedFrame(true, 0, 11, nil), frame.StatusProtocolError},
 		{"ping over 125 bytes", maskedFrame(true, 0, frame.OpPing, make([]byte, 126)), frame.StatusProtocolError},

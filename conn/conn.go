@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/pool"
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // Defaults used when a Config field is zero.
@@ -147,15 +147,15 @@ type Conn struct {
 	// no read buffer at all.
 	dec  frame.Decoder
 	rbuf []byte
-	rpb  *pool.Buffer // the pooled buffer rbuf lives in, if any
+	rpb  *bufpool.Buffer // the pooled buffer rbuf lives in, if any
 	r, w int
 	rerr error        // sticky read error
 	rdl  atomic.Int64 // the read deadline set, unix nanos, 0 for none
 
 	// Write side, guarded by wmu.
-	wbuf *pool.Buffer // held only while a batch is being written
-	werr error        // sticky write error
-	keys *maskKeys    // a client's random bytes for mask keys
+	wbuf *bufpool.Buffer // held only while a batch is being written
+	werr error           // sticky write error
+	keys *maskKeys       // a client's random bytes for mask keys
 
 	closeErr atomic.Pointer[error] // the first error that ended the connection
 	stats    counters

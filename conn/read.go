@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/pool"
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // NextFrame returns the header of the next frame, checked against the
@@ -241,7 +241,7 @@ func (c *Conn) ReleaseReadBuffer() {
 
 // getReadBuffer borrows a read buffer from the pool.
 func (c *Conn) getReadBuffer() {
-	c.rpb = pool.GetBuffer(c.cfg.readBufSize())
+	c.rpb = bufpool.Get(c.cfg.readBufSize())
 	c.rbuf = c.rpb.B[:cap(c.rpb.B)]
 }
 
@@ -249,7 +249,7 @@ func (c *Conn) getReadBuffer() {
 func (c *Conn) putReadBuffer() {
 	if c.rpb != nil {
 		c.rpb.B = c.rpb.B[:0]
-		pool.PutBuffer(c.rpb)
+		bufpool.Put(c.rpb)
 		c.rpb, c.rbuf = nil, nil
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/pool"
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // WriteFrame writes one frame: fin, the RSV bits rsv, opcode op and
@@ -118,7 +118,7 @@ func (c *Conn) buffer(need int) []byte {
 		if need <= maxCoalesce {
 			size = max(size, need)
 		}
-		c.wbuf = pool.GetBuffer(size)
+		c.wbuf = bufpool.Get(size)
 	}
 	return c.wbuf.B
 }
@@ -263,7 +263,7 @@ func (c *Conn) writeBuffered() error {
 func (c *Conn) flushLocked() error {
 	err := c.writeBuffered()
 	if c.wbuf != nil {
-		pool.PutBuffer(c.wbuf)
+		bufpool.Put(c.wbuf)
 		c.wbuf = nil
 	}
 	return err

@@ -208,7 +208,7 @@ func TestDialEndpoints(t *testing.T) {
 				}
 				var eps []endpoint.Endpoint
 				for _, s := range tt.eps {
-					eps = append(eps, endpoint.MustParse(s))
+					eps = append(eps, mustParse(s))
 				}
 				c, ep, err := d.DialEndpoints(ctx, eps)
 				at := time.Since(f.t0)
@@ -286,12 +286,12 @@ func TestDialEndpointsBadInput(t *testing.T) {
 	if _, _, err := d.DialEndpoints(ctx, nil); err == nil {
 		t.Error("no endpoints: no error")
 	}
-	if _, _, err := d.DialEndpoints(ctx, []endpoint.Endpoint{endpoint.MustParse(v4a), {}}); err == nil {
+	if _, _, err := d.DialEndpoints(ctx, []endpoint.Endpoint{mustParse(v4a), {}}); err == nil {
 		t.Error("a zero Endpoint: no error")
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, err := d.DialEndpoints(cctx, []endpoint.Endpoint{endpoint.MustParse(v4a)}); !errors.Is(err, context.Canceled) {
+	if _, _, err := d.DialEndpoints(cctx, []endpoint.Endpoint{mustParse(v4a)}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v, want context.Canceled", err)
 	}
 }
@@ -300,7 +300,7 @@ func TestDialEndpointsBadInput(t *testing.T) {
 // as a failure rather than a winner.
 func TestDialEndpointsNilConn(t *testing.T) {
 	d := &endpoint.Dialer{Dial: func(context.Context, string, string) (net.Conn, error) { return nil, nil }}
-	c, _, err := d.DialEndpoints(context.Background(), []endpoint.Endpoint{endpoint.MustParse(v4a), endpoint.MustParse(v6a)})
+	c, _, err := d.DialEndpoints(context.Background(), []endpoint.Endpoint{mustParse(v4a), mustParse(v6a)})
 	if err == nil || c != nil {
 		t.Fatalf("DialEndpoints = %v, %v; want an error", c, err)
 	}
@@ -314,7 +314,7 @@ func TestDialEndpointsNilConn(t *testing.T) {
 func TestDialEndpointsLoopback(t *testing.T) {
 	ln4 := listen(t, "tcp4", "127.0.0.1:0")
 	ln6 := listen(t, "tcp6", "[::1]:0")
-	ep4 := endpoint.MustParse(ln4.Addr().String())
+	ep4 := mustParse(ln4.Addr().String())
 	closed4 := closedPort(t, "tcp4", "127.0.0.1:0")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -340,7 +340,7 @@ func TestDialEndpointsLoopback(t *testing.T) {
 		}
 	})
 	t.Run("IPv4-mapped address is dialed over IPv4", func(t *testing.T) {
-		mapped := endpoint.MustParse(fmt.Sprintf("[::ffff:127.0.0.1]:%d", ep4.Port()))
+		mapped := mustParse(fmt.Sprintf("[::ffff:127.0.0.1]:%d", ep4.Port()))
 		if !mapped.Is4() {
 			t.Fatal("mapped endpoint is not Is4")
 		}
@@ -357,7 +357,7 @@ func TestDialEndpointsLoopback(t *testing.T) {
 	if ln6 == nil {
 		t.Skip("IPv6 loopback unavailable on this host (listen on [::1] failed); dual-stack cases skipped")
 	}
-	ep6 := endpoint.MustParse(ln6.Addr().String())
+	ep6 := mustParse(ln6.Addr().String())
 	closed6 := closedPort(t, "tcp6", "[::1]:0")
 	t.Run("IPv6 first", func(t *testing.T) {
 		if ep, _ := dial(t, ep6, ep4); ep != ep6 {
@@ -429,7 +429,7 @@ func closedPort(t *testing.T, network, addr string) endpoint.Endpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep := endpoint.MustParse(ln.Addr().String())
+	ep := mustParse(ln.Addr().String())
 	ln.Close()
 	return ep
 }

@@ -124,16 +124,6 @@ func Parse(s string) (Endpoint, error) {
 	return Endpoint{netip.AddrPortFrom(addr, uint16(p))}, nil
 }
 
-// MustParse is like [Parse] but panics on error. It is meant for tests and
-// for constants in code.
-func MustParse(s string) Endpoint {
-	e, err := Parse(s)
-	if err != nil {
-		panic(err)
-	}
-	return e
-}
-
 // validZone reports whether addr's zone, if any, can be written within
 // brackets and read back: net.SplitHostPort, and so net.Dial, refuses an
 // address with a bracket in its zone, although netip accepts one.

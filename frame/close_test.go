@@ -21,7 +21,7 @@ func TestParseClosePayload(t *testing.T) {
 		{"1000 with reason", []byte{0x03, 0xE8, 'b', 'y', 'e'}, StatusNormalClosure, "bye", 0},
 		{"1003", []byte{0x03, 0xEB}, StatusUnsupportedData, "", 0},
 		{"1007", []byte{0x03, 0xEF}, StatusInvalidFramePayloadData, "", 0},
-		{"1014", []byte{0x03, 0xF6}, StatusBadGateway, "", 0},
+		{"1014", []byte{0x03, 0xF6}, 1014, "", 0},
 		{"3000", []byte{0x0B, 0xB8}, 3000, "", 0},
 		{"4999", []byte{0x13, 0x87, 'x'}, 4999, "x", 0},
 		{"UTF-8 reason", []byte{0x0F, 0xA0, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80}, 4000, "é€😀", 0},

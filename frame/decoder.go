@@ -15,8 +15,8 @@ package frame
 // After ParseHeader has returned an error the Decoder is unusable: the
 // error is a protocol violation by the peer and the connection must be
 // failed. Later calls to ParseHeader return the same error and Payload
-// consumes nothing. Reset makes the Decoder usable again, for a new
-// connection.
+// consumes nothing. A new connection needs a fresh Decoder: assign a new
+// Decoder value with the same configuration fields to reuse the memory.
 //
 // The zero value is a client-side decoder with no extensions and no
 // limits. A Decoder is not safe for concurrent use; it belongs to the
@@ -26,7 +26,7 @@ type Decoder struct {
 	// be masked, frames from a server must not (§5.1).
 	ExpectMasked bool
 
-	// AllowedRsv holds the RSV bits (Rsv1, Rsv2, Rsv3) that negotiated
+	// AllowedRsv holds the RSV bits, as in Header.Rsv, that negotiated
 	// extensions allow on the first frame of a data message; Rsv1 when
 	// permessage-deflate is in use. Any RSV bit on a continuation or
 	// control frame is a protocol error.
@@ -210,22 +210,7 @@ func (d *Decoder) Payload(p []byte) int {
 // the Decoder is in: it is set by the header of the message's first frame
 // and kept through the payload of its final frame, including while control
 // frames are interleaved, until the next header is parsed. It returns
-// OpContinuation when no data message is in progress.
+// OpContinuation when no data message is in progress. A reader reassembling
+// messages from frames uses it to type the payload of a continuation frame;
+// the final frame is the data frame whose Header().Fin is set.
 func (d *Decoder) MessageOpcode() Opcode { return d.msgOp }
-
-// InMessage reports whether a data message has started and its final frame
-// has not been seen yet. It turns false when the final frame's header is
-// parsed, before that frame's payload is consumed, and is what decides
-// whether the next data frame must be a continuation.
-func (d *Decoder) InMessage() bool { return d.inMessage }
-
-// Reset forgets all state, including a previous error, and keeps the
-// configuration fields.
-func (d *Decoder) Reset() {
-	*d = Decoder{
-		ExpectMasked:   d.ExpectMasked,
-		AllowedRsv:     d.AllowedRsv,
-		MaxFrameSize:   d.MaxFrameSize,
-		MaxMessageSize: d.MaxMessageSize,
-	}
-}

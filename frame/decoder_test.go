@@ -176,7 +176,7 @@ func TestDecoderRules(t *testing.T) {
 	}
 }
 
-// The message state follows the frames: InMessage ends at the final
+// The message state follows the frames: inMessage ends at the final
 // frame's header, MessageOpcode lasts until the next header.
 func TestDecoderMessageState(t *testing.T) {
 	type state struct {
@@ -204,7 +204,7 @@ func TestDecoderMessageState(t *testing.T) {
 		{OpText, true, OpText, false},
 	}
 	var d Decoder
-	if d.InMessage() || d.MessageOpcode() != OpContinuation || d.Partial() {
+	if d.inMessage || d.MessageOpcode() != OpContinuation || d.Partial() {
 		t.Fatal("zero Decoder is in a message")
 	}
 	var got []state
@@ -215,7 +215,7 @@ func TestDecoderMessageState(t *testing.T) {
 			t.Fatalf("ParseHeader: %d, %v, %v", n, done, err)
 		}
 		p = p[n:]
-		got = append(got, state{d.Header().Opcode, d.InMessage(), d.MessageOpcode(), d.Partial()})
+		got = append(got, state{d.Header().Opcode, d.inMessage, d.MessageOpcode(), d.Partial()})
 		p = p[d.Payload(p):]
 	}
 	if len(got) != len(want) {
@@ -241,8 +241,8 @@ func TestDecoderMessageState(t *testing.T) {
 	if n != 1 || !done || err != nil || d.Partial() || d.Remaining() != 256 {
 		t.Fatalf("end of header: %d, %v, %v, Partial %v, Remaining %d", n, done, err, d.Partial(), d.Remaining())
 	}
-	if d.InMessage() || d.MessageOpcode() != OpText {
-		t.Errorf("after the final frame: InMessage %v, MessageOpcode %v", d.InMessage(), d.MessageOpcode())
+	if d.inMessage || d.MessageOpcode() != OpText {
+		t.Errorf("after the final frame: inMessage %v, MessageOpcode %v", d.inMessage, d.MessageOpcode())
 	}
 
 	// Misuse: a header while payload is due is not the peer's fault.
@@ -251,19 +251,6 @@ func TestDecoderMessageState(t *testing.T) {
 	}
 	if d.Remaining() != 256 {
 		t.Errorf("misuse changed Remaining to %d", d.Remaining())
-	}
-
-	// Reset keeps the configuration and nothing else.
-	d = Decoder{ExpectMasked: true, AllowedRsv: Rsv1, MaxFrameSize: 5, MaxMessageSize: 6}
-	d.ParseHeader([]byte{0x01}) // partial
-	d.Reset()
-	if d != (Decoder{ExpectMasked: true, AllowedRsv: Rsv1, MaxFrameSize: 5, MaxMessageSize: 6}) {
-		t.Errorf("Reset left %+v", d)
-	}
-	d.ParseHeader([]byte{0x83, 0x80, 0, 0, 0, 0}) // reserved opcode
-	d.Reset()
-	if _, done, err := d.ParseHeader(encodeFrame(Header{Fin: true, Opcode: OpText, Masked: true}, nil)); !done || err != nil {
-		t.Errorf("after Reset: %v, %v", done, err)
 	}
 }
 

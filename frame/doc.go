@@ -2,10 +2,9 @@
 // opcodes, masking, close payloads and the framing rules a receiver must
 // enforce.
 //
-// The package does no I/O of its own (ReadHeader aside, which is a thin
-// convenience over an io.Reader) and keeps no goroutines. It is the bottom of
-// the stack: connections, sessions and fuzz targets build on it, and it
-// imports nothing but the standard library.
+// The package does no I/O of its own and keeps no goroutines. It is the
+// bottom of the stack: connections, sessions and fuzz targets build on it,
+// and it imports nothing but the standard library.
 //
 // # Model
 //
@@ -53,6 +52,7 @@
 //
 // Mask applies the client-to-server masking of §5.3 in place, a machine
 // word or more at a time. Masking is an involution: masking twice with the
-// same key and position restores the input. NewMaskKey draws keys from
-// crypto/rand as §5.3 and §10.3 require.
+// same key and position restores the input. The keys themselves are the
+// sender's business: §5.3 and §10.3 require a fresh, unpredictable key per
+// frame, which conn draws from crypto/rand in batches.
 package frame

@@ -15,7 +15,7 @@ func ExampleAppendHeader() {
 		Fin:    true,
 		Opcode: frame.OpText,
 		Masked: true,
-		Mask:   [4]byte{0x37, 0xfa, 0x21, 0x3d}, // use frame.NewMaskKey() in real code
+		Mask:   [4]byte{0x37, 0xfa, 0x21, 0x3d}, // a fresh key from crypto/rand in real code (§5.3)
 		Length: int64(len(payload)),
 	}
 	buf := frame.AppendHeader(nil, h)

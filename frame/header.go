@@ -1,18 +1,13 @@
 package frame
 
-import (
-	"encoding/binary"
-	"io"
-)
+import "encoding/binary"
 
-// RSV bits as they appear in Header.Rsv: the three bits that follow FIN in
-// the first header byte, shifted down. Rsv1 is the bit permessage-deflate
-// (RFC 7692) uses.
-const (
-	Rsv1 uint8 = 0x4
-	Rsv2 uint8 = 0x2
-	Rsv3 uint8 = 0x1
-)
+// Rsv1 is the first RSV bit as it appears in Header.Rsv, the bit
+// permessage-deflate (RFC 7692) uses. Header.Rsv holds the three bits that
+// follow FIN in the first header byte, shifted down: RSV1 is 0x4, RSV2 0x2
+// and RSV3 0x1. No registered extension uses RSV2 or RSV3, so only RSV1 has
+// a name.
+const Rsv1 uint8 = 0x4
 
 const (
 	// MaxHeaderSize is the size of the longest header: 2 fixed bytes, an
@@ -41,7 +36,7 @@ const (
 // Header is a decoded frame header (RFC 6455 §5.2).
 type Header struct {
 	Fin    bool    // last frame of its message
-	Rsv    uint8   // RSV bits, a combination of Rsv1, Rsv2 and Rsv3
+	Rsv    uint8   // RSV bits: RSV1 (Rsv1) is 0x4, RSV2 0x2, RSV3 0x1
 	Opcode Opcode  // frame type
 	Masked bool    // payload masked with Mask (frames from clients)
 	Mask   [4]byte // masking key, meaningful only when Masked
@@ -194,34 +189,6 @@ func parseHeader(h *Header, b []byte) (int, error) {
 		Length: length,
 	}
 	return n, nil
-}
-
-// ReadHeader reads exactly one header from r, using scratch as its buffer
-// so that it does not allocate. It returns io.EOF if r ends before the
-// first byte and io.ErrUnexpectedEOF if it ends inside the header. Like
-// ParseHeader, it does not apply CheckHeader.
-//
-// ReadHeader reads no byte past the header, at the price of two or three
-// reads; a connection reading from a buffer should use a Decoder instead.
-func ReadHeader(r io.Reader, scratch *[MaxHeaderSize]byte) (Header, error) {
-	if _, err := io.ReadFull(r, scratch[:2]); err != nil {
-		return Header{}, err
-	}
-	size := headerSize(scratch[1])
-	if size > 2 {
-		if m, err := io.ReadFull(r, scratch[2:size]); err != nil {
-			// An invalid length beats a short read, as in ParseHeader.
-			if _, _, perr := ParseHeader(scratch[:2+m]); perr != nil {
-				return Header{}, perr
-			}
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return Header{}, err
-		}
-	}
-	h, _, err := ParseHeader(scratch[:size])
-	return h, err
 }
 
 // CheckHeader applies the per-frame rules of RFC 6455 §5 to a received

@@ -1,7 +1,6 @@
 package frame
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"math/bits"
 )
@@ -58,16 +57,4 @@ func Mask(key [4]byte, pos int, b []byte) int {
 		b[i] ^= byte(k64 >> (8 * uint(i)))
 	}
 	return next
-}
-
-// NewMaskKey returns a masking key from crypto/rand, as §5.3 requires: the
-// key must be unpredictable to keep a script from steering the bytes an
-// intermediary sees (§10.3). Each call reads the system generator; a
-// sender of many small frames may prefer to read keys in batches.
-func NewMaskKey() [4]byte {
-	var k [4]byte
-	// Since Go 1.24, crypto/rand.Read never returns an error: it crashes
-	// the program if the system generator fails.
-	rand.Read(k[:])
-	return k
 }

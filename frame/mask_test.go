@@ -103,17 +103,6 @@ func TestMaskProperties(t *testing.T) {
 	}
 }
 
-func TestNewMaskKey(t *testing.T) {
-	// Four bytes of crypto/rand; 32 keys all equal would mean no randomness.
-	first := NewMaskKey()
-	for range 32 {
-		if NewMaskKey() != first {
-			return
-		}
-	}
-	t.Error("NewMaskKey returned the same key 33 times")
-}
-
 func TestMaskAllocs(t *testing.T) {
 	b := make([]byte, 4096)
 	if allocs := testing.AllocsPerRun(100, func() { Mask(rfcKey, 3, b[1:]) }); allocs != 0 {

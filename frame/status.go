@@ -7,8 +7,11 @@ import "strconv"
 type StatusCode uint16
 
 // Status codes defined by RFC 6455 §7.4.1 and registered with IANA
-// (§11.7). Codes 1005, 1006 and 1015 are reserved for reporting conditions
-// locally and must never be sent in a close frame.
+// (§11.7). Codes 1005 and 1006 are reserved for reporting conditions
+// locally and must never be sent in a close frame. The registry's 1014 (bad
+// gateway) and 1015 (TLS handshake failed, local only) have no name here:
+// this library neither sends nor reports them, though it accepts 1014 from a
+// peer and names both in String.
 const (
 	StatusNormalClosure           StatusCode = 1000 // the purpose of the connection has been fulfilled
 	StatusGoingAway               StatusCode = 1001 // server shutting down or browser leaving the page
@@ -23,8 +26,6 @@ const (
 	StatusInternalError           StatusCode = 1011 // server: an unexpected condition
 	StatusServiceRestart          StatusCode = 1012 // server restarting
 	StatusTryAgainLater           StatusCode = 1013 // server overloaded, try again later
-	StatusBadGateway              StatusCode = 1014 // gateway received an invalid upstream response
-	StatusTLSHandshake            StatusCode = 1015 // local only: the TLS handshake failed
 )
 
 var statusNames = [...]string{
@@ -42,8 +43,8 @@ var statusNames = [...]string{
 	StatusInternalError - 1000:           "internal error",
 	StatusServiceRestart - 1000:          "service restart",
 	StatusTryAgainLater - 1000:           "try again later",
-	StatusBadGateway - 1000:              "bad gateway",
-	StatusTLSHandshake - 1000:            "TLS handshake",
+	1014 - 1000:                          "bad gateway",
+	1015 - 1000:                          "TLS handshake",
 }
 
 // String returns the code followed by its meaning, for example

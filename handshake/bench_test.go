@@ -22,7 +22,7 @@ func BenchmarkReadRequest(b *testing.B) {
 	for b.Loop() {
 		rd.Reset(raw)
 		br.Reset(rd)
-		r, err := ReadRequest(br, 0)
+		r, err := readRequest(br, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -62,8 +62,9 @@ func BenchmarkRequestParser(b *testing.B) {
 
 func BenchmarkAcceptKey(b *testing.B) {
 	b.ReportAllocs()
+	var buf [acceptLen]byte
 	for b.Loop() {
-		AcceptKey("dGhlIHNhbXBsZSBub25jZQ==")
+		appendAcceptKey(buf[:0], "dGhlIHNhbXBsZSBub25jZQ==")
 	}
 }
 

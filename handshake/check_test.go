@@ -43,7 +43,7 @@ const valid = lineGET + lineHost + lineUpgrade + lineConn + lineKey + lineVersio
 
 // TestRefusals is the refusal table: every way a request is refused, with
 // the status, the reason and the extra response fields. Each request goes
-// through both paths (ReadRequest and net/http + FromHTTP) where net/http
+// through both paths (readRequest and net/http + FromHTTP) where net/http
 // can parse it, and both must give the same answer.
 func TestRefusals(t *testing.T) {
 	versionHdr := http.Header{"Sec-Websocket-Version": {"13"}}
@@ -115,7 +115,7 @@ func TestRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := serverVerdict(tt.raw, tt.policy, 128*boolInt(tt.status == 431))
-			assertRefusal(t, "ReadRequest path", err, tt.status, tt.reason, tt.header)
+			assertRefusal(t, "readRequest path", err, tt.status, tt.reason, tt.header)
 			if tt.status == 431 {
 				return // net/http has its own limits
 			}

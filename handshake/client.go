@@ -50,7 +50,7 @@ type ClientRequest struct {
 //	Sec-WebSocket-Key: <key>\r\n
 //	Sec-WebSocket-Version: 13\r\n
 //	Sec-WebSocket-Protocol: <protocols, comma-separated>\r\n  (if any)
-//	Sec-WebSocket-Extensions: <FormatExtensions(extensions)>\r\n  (if any)
+//	Sec-WebSocket-Extensions: <extensions, comma-separated>\r\n  (if any)
 //	<Header, sorted by name>\r\n
 //	\r\n
 //
@@ -224,7 +224,7 @@ const (
 
 // ReadResponse reads the server's answer to req from br and checks it
 // (RFC 6455 §4.1): status 101, Upgrade "websocket", Connection listing
-// "upgrade", Sec-WebSocket-Accept equal to AcceptKey(req.Key), at most one
+// "upgrade", Sec-WebSocket-Accept matching req.Key (§4.2.2), at most one
 // subprotocol and one that req offered, and extensions that req offered (by
 // name; parameters are for the extension to judge) and each at most once.
 //
@@ -295,7 +295,7 @@ func ReadResponse(br *bufio.Reader, maxSize int, req *ClientRequest) (*Response,
 		}
 		resp.Protocol = vv[0]
 	}
-	exts, err := ParseExtensions(h["Sec-Websocket-Extensions"])
+	exts, err := parseExtensions(h["Sec-Websocket-Extensions"])
 	if err != nil {
 		return fail(reasonRespExtensions)
 	}

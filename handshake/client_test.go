@@ -364,7 +364,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := ReadRequest(bufio.NewReader(bytes.NewReader(wire)), 0)
+	r, err := readRequest(bufio.NewReader(bytes.NewReader(wire)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +375,7 @@ func TestRoundTrip(t *testing.T) {
 	if proto != "v1.chat" {
 		t.Fatalf("SelectProtocol = %q", proto)
 	}
-	accepted := FormatExtensions(r.Extensions[1:])
+	accepted := formatExtensions(r.Extensions[1:])
 	answer := AppendResponse(nil, r.Key, proto, accepted, http.Header{"Set-Cookie": {"s=1"}})
 	resp, err := ReadResponse(bufio.NewReader(bytes.NewReader(answer)), 0, c)
 	if err != nil {

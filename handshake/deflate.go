@@ -23,9 +23,9 @@ import (
 // An offer with an unknown, repeated or ill-formed parameter is declined (the
 // server goes on to the next one); a response like that fails the connection.
 
-// DeflateName is the name of the permessage-deflate extension (RFC 7692 §7).
+// deflateName is the name of the permessage-deflate extension (RFC 7692 §7).
 // Names are compared exactly, as [ReadResponse] does.
-const DeflateName = "permessage-deflate"
+const deflateName = "permessage-deflate"
 
 // The parameters of permessage-deflate (RFC 7692 §7.1).
 const (
@@ -93,13 +93,13 @@ func (p DeflateParams) ContextTakeover(server bool) bool {
 	return !p.ClientNoContextTakeover
 }
 
-// Extension returns p as a permessage-deflate extension, with the parameters
+// extension returns p as a permessage-deflate extension, with the parameters
 // p sets in the order server_no_context_takeover, client_no_context_takeover,
 // server_max_window_bits, client_max_window_bits. client_max_window_bits has
-// no value when only ClientMaxWindowBitsAllowed is set. ParseDeflate of the
+// no value when only ClientMaxWindowBitsAllowed is set. parseDeflate of the
 // result gives p back when p's window sizes are 0 or 8..15.
-func (p DeflateParams) Extension() Extension {
-	e := Extension{Name: DeflateName}
+func (p DeflateParams) extension() Extension {
+	e := Extension{Name: deflateName}
 	n := 0
 	for _, set := range [...]bool{
 		p.ServerNoContextTakeover,
@@ -112,7 +112,7 @@ func (p DeflateParams) Extension() Extension {
 		}
 	}
 	if n == 0 {
-		return e // Params stays nil, as ParseExtensions leaves it
+		return e // Params stays nil, as parseExtensions leaves it
 	}
 	e.Params = make([]Param, 0, n)
 	if p.ServerNoContextTakeover {
@@ -136,7 +136,7 @@ func (p DeflateParams) Extension() Extension {
 // String returns p in the syntax of Sec-WebSocket-Extensions, e.g.
 // "permessage-deflate; client_max_window_bits=10".
 func (p DeflateParams) String() string {
-	return p.Extension().String()
+	return p.extension().String()
 }
 
 // DeflateError reports a permessage-deflate offer or response that breaks the
@@ -153,7 +153,7 @@ type DeflateError struct {
 // Error returns "websocket: handshake: permessage-deflate: <param>: <reason>",
 // without "<param>: " when Param is empty.
 func (e *DeflateError) Error() string {
-	s := "websocket: handshake: " + DeflateName + ": "
+	s := "websocket: handshake: " + deflateName + ": "
 	if e.Param != "" {
 		s += e.Param + ": "
 	}
@@ -162,7 +162,7 @@ func (e *DeflateError) Error() string {
 
 // Reasons of a DeflateError.
 const (
-	reasonDeflateName        = "extension is not " + DeflateName
+	reasonDeflateName        = "extension is not " + deflateName
 	reasonDeflateUnknown     = "unknown parameter"
 	reasonDeflateTwice       = "parameter given twice"
 	reasonDeflateHasValue    = "parameter must not have a value"
@@ -174,20 +174,20 @@ const (
 	reasonDeflateNotHonoured = "parameter in the offer but not in the response"
 )
 
-// ParseDeflate checks e, an offer (isResponse false) or a response
+// parseDeflate checks e, an offer (isResponse false) or a response
 // (isResponse true) of permessage-deflate, and returns its parameters.
 //
-// e must be named [DeflateName] and have only the four parameters of
+// e must be named deflateName and have only the four parameters of
 // RFC 7692 §7.1, each at most once: server_no_context_takeover and
 // client_no_context_takeover without a value, server_max_window_bits with a
 // value, and client_max_window_bits with a value in a response and with or
 // without one in an offer. A value is a window size from 8 to 15 written in
-// decimal without leading zeros; [ParseExtensions] has already removed the
+// decimal without leading zeros; parseExtensions has already removed the
 // quotes of a quoted-string, which RFC 7692 allows as well (RFC 6455 §9.1).
 // Anything else is a [*DeflateError].
-func ParseDeflate(e Extension, isResponse bool) (DeflateParams, error) {
+func parseDeflate(e Extension, isResponse bool) (DeflateParams, error) {
 	var p DeflateParams
-	if e.Name != DeflateName {
+	if e.Name != deflateName {
 		return DeflateParams{}, &DeflateError{Reason: reasonDeflateName}
 	}
 	var seen [4]bool // by parameter, in the order of the constants
@@ -325,13 +325,14 @@ func (c DeflateConfig) Offer() Extension {
 	if n := windowBits(c.ClientMaxWindowBits); n < maxWindowBits {
 		p.ClientMaxWindowBits = n
 	}
-	return p.Extension()
+	return p.extension()
 }
 
 // Accept is the server's side of the negotiation. It goes through the
-// client's offers in order (all the extensions of the request, as
-// [ParseExtensions] returns them), skips those of other extensions, declines
-// those [ParseDeflate] rejects, and accepts the first other one. It returns
+// client's offers in order (all the extensions of the request, as in
+// [Request.Extensions]), skips those of other extensions, declines those
+// that break the rules of RFC 7692 §7.1 for an offer, and accepts the first
+// other one. It returns
 // the parameters agreed and the extension to put in the response, or
 // ok=false when no offer is acceptable: the response then carries no
 // permessage-deflate and the connection runs uncompressed.
@@ -351,10 +352,10 @@ func (c DeflateConfig) Offer() Extension {
 // follow them exactly as the server does.
 func (c DeflateConfig) Accept(offers []Extension) (agreed DeflateParams, resp Extension, ok bool) {
 	for _, e := range offers {
-		if e.Name != DeflateName {
+		if e.Name != deflateName {
 			continue
 		}
-		offer, err := ParseDeflate(e, false)
+		offer, err := parseDeflate(e, false)
 		if err != nil {
 			continue // RFC 7692 §7: decline it, try the next
 		}
@@ -374,20 +375,22 @@ func (c DeflateConfig) Accept(offers []Extension) (agreed DeflateParams, resp Ex
 				agreed.ClientMaxWindowBits = n
 			}
 		}
-		return agreed, agreed.Extension(), true
+		return agreed, agreed.extension(), true
 	}
 	return DeflateParams{}, Extension{}, false
 }
 
 // Agreed is the client's side of the negotiation: it checks resp, the
-// server's permessage-deflate response, against offer, the offer it accepts
-// (normally c.Offer()), and returns the parameters in force. When the client
+// server's permessage-deflate response (the element of
+// [Response.Extensions] with offer's Name), against offer, the offer it
+// accepts (normally c.Offer()), and returns the parameters in force. When the client
 // sent several permessage-deflate offers, the response is good if Agreed
 // accepts it for one of them.
 //
-// A response that [ParseDeflate] rejects, or that does not answer the offer
-// as RFC 7692 §7.1 requires, gives a [*DeflateError], and the client must
-// then fail the WebSocket connection. The response must:
+// A response with a parameter that RFC 7692 §7.1 does not define, repeats
+// one or gives one a bad value, or that does not answer the offer as §7.1
+// requires, gives a [*DeflateError], and the client must then fail the
+// WebSocket connection. The response must:
 //   - echo server_no_context_takeover if the offer has it;
 //   - have server_max_window_bits if the offer has it, with a value no
 //     larger than the offer's;
@@ -400,11 +403,11 @@ func (c DeflateConfig) Accept(offers []Extension) (agreed DeflateParams, resp Ex
 // c's ClientNoContextTakeover and ClientMaxWindowBits. c's other fields play
 // no part, as offer carries what the client asked of the server.
 func (c DeflateConfig) Agreed(offer, resp Extension) (DeflateParams, error) {
-	o, err := ParseDeflate(offer, false)
+	o, err := parseDeflate(offer, false)
 	if err != nil {
 		return DeflateParams{}, &DeflateError{Reason: reasonDeflateBadOffer + ": " + err.Error()}
 	}
-	p, err := ParseDeflate(resp, true)
+	p, err := parseDeflate(resp, true)
 	if err != nil {
 		return DeflateParams{}, err
 	}

@@ -18,9 +18,9 @@ import (
 // mustExtensions parses field values that the test knows are well formed.
 func mustExtensions(t testing.TB, values ...string) []Extension {
 	t.Helper()
-	exts, err := ParseExtensions(values)
+	exts, err := parseExtensions(values)
 	if err != nil {
-		t.Fatalf("ParseExtensions(%q): %v", values, err)
+		t.Fatalf("parseExtensions(%q): %v", values, err)
 	}
 	return exts
 }
@@ -241,7 +241,7 @@ func TestDeflateAccept(t *testing.T) {
 			if !ok {
 				t.Fatalf("Accept declined; want %q", tt.resp)
 			}
-			if got := FormatExtensions([]Extension{resp}); got != tt.resp {
+			if got := formatExtensions([]Extension{resp}); got != tt.resp {
 				t.Errorf("response %q, want %q", got, tt.resp)
 			}
 			if agreed != tt.agreed {
@@ -281,22 +281,22 @@ func TestParseDeflate(t *testing.T) {
 			DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 10, ClientMaxWindowBits: 14}},
 	}
 	for _, tt := range tests {
-		got, err := ParseDeflate(mustExtension(t, tt.ext), tt.isResponse)
+		got, err := parseDeflate(mustExtension(t, tt.ext), tt.isResponse)
 		if err != nil {
-			t.Errorf("ParseDeflate(%q, %v): %v", tt.ext, tt.isResponse, err)
+			t.Errorf("parseDeflate(%q, %v): %v", tt.ext, tt.isResponse, err)
 			continue
 		}
 		if got != tt.want {
-			t.Errorf("ParseDeflate(%q, %v) = %+v, want %+v", tt.ext, tt.isResponse, got, tt.want)
+			t.Errorf("parseDeflate(%q, %v) = %+v, want %+v", tt.ext, tt.isResponse, got, tt.want)
 		}
 	}
 	// Every window size, in both parameters and both roles.
 	for n := 8; n <= 15; n++ {
 		for _, isResponse := range []bool{false, true} {
 			ext := fmt.Sprintf("permessage-deflate; server_max_window_bits=%d; client_max_window_bits=%d", n, n)
-			got, err := ParseDeflate(mustExtension(t, ext), isResponse)
+			got, err := parseDeflate(mustExtension(t, ext), isResponse)
 			if err != nil || got.ServerMaxWindowBits != n || got.ClientMaxWindowBits != n {
-				t.Errorf("ParseDeflate(%q, %v) = %+v, %v", ext, isResponse, got, err)
+				t.Errorf("parseDeflate(%q, %v) = %+v, %v", ext, isResponse, got, err)
 			}
 		}
 	}
@@ -347,27 +347,27 @@ func TestParseDeflateRejects(t *testing.T) {
 	for _, tt := range tests {
 		e := mustExtension(t, tt.ext)
 		for _, role := range []int{offer, response} {
-			_, err := ParseDeflate(e, role == response)
+			_, err := parseDeflate(e, role == response)
 			if tt.roles&role == 0 {
 				if err != nil {
-					t.Errorf("ParseDeflate(%q, %v): %v; want success", tt.ext, role == response, err)
+					t.Errorf("parseDeflate(%q, %v): %v; want success", tt.ext, role == response, err)
 				}
 				continue
 			}
 			if err == nil {
-				t.Errorf("ParseDeflate(%q, %v) succeeded; want %s: %s", tt.ext, role == response, tt.param, tt.reason)
+				t.Errorf("parseDeflate(%q, %v) succeeded; want %s: %s", tt.ext, role == response, tt.param, tt.reason)
 				continue
 			}
 			t.Run("", func(t *testing.T) { checkDeflateError(t, err, tt.param, tt.reason) })
 		}
-		// A server declines what ParseDeflate rejects as an offer, and
+		// A server declines what parseDeflate rejects as an offer, and
 		// goes on to the next offer.
 		if tt.roles&offer != 0 {
 			if _, resp, ok := (DeflateConfig{}).Accept([]Extension{e}); ok {
 				t.Errorf("Accept(%q) accepted it with %q", tt.ext, resp)
 			}
-			if _, resp, ok := (DeflateConfig{}).Accept([]Extension{e, {Name: DeflateName}}); !ok || resp.String() != DeflateName {
-				t.Errorf("Accept(%q, %q) = %q, %v; want the second offer", tt.ext, DeflateName, resp, ok)
+			if _, resp, ok := (DeflateConfig{}).Accept([]Extension{e, {Name: deflateName}}); !ok || resp.String() != deflateName {
+				t.Errorf("Accept(%q, %q) = %q, %v; want the second offer", tt.ext, deflateName, resp, ok)
 			}
 		}
 	}
@@ -502,7 +502,7 @@ func TestDeflateOffer(t *testing.T) {
 		if why := validExtension(got); why != "" {
 			t.Errorf("%+v.Offer() cannot be sent: %s", tt.config, why)
 		}
-		if _, err := ParseDeflate(got, false); err != nil {
+		if _, err := parseDeflate(got, false); err != nil {
 			t.Errorf("%+v.Offer() = %q is not a valid offer: %v", tt.config, got, err)
 		}
 	}
@@ -514,7 +514,7 @@ func TestDeflateParamsHelpers(t *testing.T) {
 		t.Errorf("zero DeflateParams: windows %d/%d, takeover %v/%v; want 15/15, true/true",
 			zero.WindowBits(true), zero.WindowBits(false), zero.ContextTakeover(true), zero.ContextTakeover(false))
 	}
-	if zero.String() != DeflateName {
+	if zero.String() != deflateName {
 		t.Errorf("zero DeflateParams.String() = %q", zero.String())
 	}
 	p := DeflateParams{ServerNoContextTakeover: true, ServerMaxWindowBits: 9, ClientMaxWindowBits: 12}
@@ -526,16 +526,16 @@ func TestDeflateParamsHelpers(t *testing.T) {
 	if !p.ContextTakeover(true) || p.ContextTakeover(false) {
 		t.Errorf("%+v: takeover %v/%v; want true/false", p, p.ContextTakeover(true), p.ContextTakeover(false))
 	}
-	// Extension and ParseDeflate are inverses over valid parameters.
+	// extension and parseDeflate are inverses over valid parameters.
 	for _, p := range []DeflateParams{
 		{},
 		{ClientMaxWindowBitsAllowed: true},
 		{ClientMaxWindowBits: 10, ClientMaxWindowBitsAllowed: true},
 		{ServerNoContextTakeover: true, ClientNoContextTakeover: true, ServerMaxWindowBits: 8, ClientMaxWindowBits: 15, ClientMaxWindowBitsAllowed: true},
 	} {
-		got, err := ParseDeflate(mustExtension(t, p.String()), false)
+		got, err := parseDeflate(mustExtension(t, p.String()), false)
 		if err != nil || got != p {
-			t.Errorf("ParseDeflate(%q) = %+v, %v; want %+v", p.String(), got, err, p)
+			t.Errorf("parseDeflate(%q) = %+v, %v; want %+v", p.String(), got, err, p)
 		}
 	}
 	if s := (DeflateParams{ClientMaxWindowBits: 11}).String(); s != "permessage-deflate; client_max_window_bits=11" {
@@ -568,7 +568,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 	// Offers and their wire form depend on the client only.
 	offers := make([][]Extension, len(configs))
 	for i, cc := range configs {
-		offers[i] = mustExtensions(t, FormatExtensions([]Extension{cc.Offer()}))
+		offers[i] = mustExtensions(t, formatExtensions([]Extension{cc.Offer()}))
 	}
 	for _, sc := range configs {
 		for i, cc := range configs {
@@ -576,7 +576,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 			if !ok {
 				t.Fatalf("server %+v declined client %+v's offer %q", sc, cc, offers[i][0])
 			}
-			wire := FormatExtensions([]Extension{resp})
+			wire := formatExtensions([]Extension{resp})
 			client, err := cc.Agreed(offers[i][0], mustExtension(t, wire))
 			if err != nil {
 				t.Fatalf("server %+v, client %+v: offer %q, response %q: %v", sc, cc, offers[i][0], wire, err)
@@ -604,7 +604,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 
 // TestDeflateThroughHandshake runs a negotiation through the handshake's own
 // request and response code: the offer goes out with ClientRequest.Append,
-// the server reads it with ReadRequest, answers with AppendResponse, and the
+// the server reads it with readRequest, answers with AppendResponse, and the
 // client checks the answer with ReadResponse and Agreed.
 func TestDeflateThroughHandshake(t *testing.T) {
 	client := DeflateConfig{ClientNoContextTakeover: true, ServerMaxWindowBits: 12}
@@ -623,15 +623,15 @@ func TestDeflateThroughHandshake(t *testing.T) {
 	if !strings.Contains(string(wire), wantOffer) {
 		t.Fatalf("request\n%s\nlacks %q", wire, wantOffer)
 	}
-	r, err := ReadRequest(bufio.NewReader(strings.NewReader(string(wire))), 0)
+	r, err := readRequest(bufio.NewReader(strings.NewReader(string(wire))), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	agreed, resp, ok := server.Accept(r.Extensions)
 	if !ok {
-		t.Fatalf("server declined %q", FormatExtensions(r.Extensions))
+		t.Fatalf("server declined %q", formatExtensions(r.Extensions))
 	}
-	answer := AppendResponse(nil, req.Key, "", FormatExtensions([]Extension{resp}), nil)
+	answer := AppendResponse(nil, req.Key, "", formatExtensions([]Extension{resp}), nil)
 	const wantAnswer = "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=10\r\n"
 	if !strings.Contains(string(answer), wantAnswer) {
 		t.Fatalf("response\n%s\nlacks %q", answer, wantAnswer)
@@ -641,7 +641,7 @@ func TestDeflateThroughHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got.Extensions) != 1 {
-		t.Fatalf("response extensions %q", FormatExtensions(got.Extensions))
+		t.Fatalf("response extensions %q", formatExtensions(got.Extensions))
 	}
 	params, err := client.Agreed(offer, got.Extensions[0])
 	if err != nil {
@@ -657,7 +657,7 @@ func TestDeflateThroughHandshake(t *testing.T) {
 // a server with an arbitrary configuration and checks that whatever Accept
 // answers is a response RFC 7692 allows for the offer it accepted, that the
 // client agrees on the same parameters, and that Accept took the first offer
-// ParseDeflate accepts (and declined only when there was none).
+// parseDeflate accepts (and declined only when there was none).
 func FuzzDeflateNegotiation(f *testing.F) {
 	for _, s := range []string{
 		"permessage-deflate",
@@ -676,7 +676,7 @@ func FuzzDeflateNegotiation(f *testing.F) {
 		f.Add(s, true, true, uint8(9), uint8(12))
 	}
 	f.Fuzz(func(t *testing.T, value string, snct, cnct bool, sbits, cbits uint8) {
-		offers, err := ParseExtensions(strings.Split(value, "\n"))
+		offers, err := parseExtensions(strings.Split(value, "\n"))
 		if err != nil {
 			return
 		}
@@ -685,7 +685,7 @@ func FuzzDeflateNegotiation(f *testing.F) {
 
 		first := -1
 		for i, e := range offers {
-			if _, err := ParseDeflate(e, false); err == nil {
+			if _, err := parseDeflate(e, false); err == nil {
 				first = i
 				break
 			}
@@ -703,14 +703,14 @@ func FuzzDeflateNegotiation(f *testing.F) {
 			t.Fatalf("response %q cannot be sent: %s", resp, why)
 		}
 		// The response as the client receives it.
-		wire := FormatExtensions([]Extension{resp})
-		got, err := ParseExtensions([]string{wire})
+		wire := formatExtensions([]Extension{resp})
+		got, err := parseExtensions([]string{wire})
 		if err != nil || len(got) != 1 {
 			t.Fatalf("response %q does not parse back: %v", wire, err)
 		}
-		p, err := ParseDeflate(got[0], true)
+		p, err := parseDeflate(got[0], true)
 		if err != nil {
-			t.Fatalf("ParseDeflate(response %q): %v", wire, err)
+			t.Fatalf("parseDeflate(response %q): %v", wire, err)
 		}
 		if p != agreed {
 			t.Fatalf("response %q parses to %+v; server agreed %+v", wire, p, agreed)
@@ -728,7 +728,7 @@ func FuzzDeflateNegotiation(f *testing.F) {
 			agreed.WindowBits(true) > windowBits(c.ServerMaxWindowBits) {
 			t.Fatalf("config %+v, offer %q: agreed %+v", c, offers[first], agreed)
 		}
-		if o, _ := ParseDeflate(offers[first], false); o.ClientMaxWindowBitsAllowed && agreed.WindowBits(false) > windowBits(c.ClientMaxWindowBits) {
+		if o, _ := parseDeflate(offers[first], false); o.ClientMaxWindowBitsAllowed && agreed.WindowBits(false) > windowBits(c.ClientMaxWindowBits) {
 			t.Fatalf("config %+v, offer %q: agreed %+v", c, offers[first], agreed)
 		}
 	})
@@ -739,7 +739,7 @@ func ExampleDeflateConfig_Accept() {
 	// The server: compress each message on its own, and keep the client's
 	// window at 1 KiB when it lets us choose.
 	server := DeflateConfig{ServerNoContextTakeover: true, ClientMaxWindowBits: 10}
-	offers, _ := ParseExtensions([]string{"permessage-deflate; client_max_window_bits"})
+	offers, _ := parseExtensions([]string{"permessage-deflate; client_max_window_bits"})
 	agreed, resp, ok := server.Accept(offers)
 	fmt.Println(ok, resp)
 	fmt.Println("server window:", agreed.WindowBits(true), "takeover:", agreed.ContextTakeover(true))

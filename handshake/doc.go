@@ -14,9 +14,9 @@
 // A server gets a [Request] from one of two places. A [RequestParser] reads
 // the head off a connection (no net/http involved) as its bytes arrive,
 // from a blocking read loop or an event loop alike, refusing a head past its
-// limit as soon as it passes it, and parses it in place; [ReadRequest] is
-// the same parser over a bufio.Reader. [FromHTTP] takes a request net/http
-// already parsed. All fill the Request the same way. Then:
+// limit as soon as it passes it, and parses it in place. [FromHTTP] takes a
+// request net/http already parsed. Both fill the Request the same way.
+// Then:
 //
 //   - [Check] validates it as an opening handshake;
 //   - [OriginPolicy.Check] decides whether the browser origin may connect;
@@ -35,14 +35,14 @@
 //
 // # Extensions
 //
-// [ParseExtensions] and [FormatExtensions] convert between the
-// Sec-WebSocket-Extensions syntax of RFC 6455 §9.1 and [Extension] values;
-// what the parameters mean is for each extension to decide. For
-// permessage-deflate (RFC 7692) the package decides it: [ParseDeflate]
-// validates one offer or response, [DeflateConfig.Offer] builds a client's
-// offer, [DeflateConfig.Accept] picks the first acceptable offer for a
-// server, and [DeflateConfig.Agreed] checks a server's answer on the client,
-// giving the [DeflateParams] both sides then follow.
+// [Request.Extensions] and [Response.Extensions] hold the
+// Sec-WebSocket-Extensions lists (RFC 6455 §9.1) parsed into [Extension]
+// values, and [Extension.String] writes one back; what the parameters mean
+// is for each extension to decide. For permessage-deflate (RFC 7692) the
+// package decides it: [DeflateConfig.Offer] builds a client's offer,
+// [DeflateConfig.Accept] picks the first acceptable offer for a server, and
+// [DeflateConfig.Agreed] checks a server's answer on the client, giving the
+// [DeflateParams] both sides then follow, or a [*DeflateError].
 //
 // # Boundaries
 //

@@ -6,8 +6,8 @@ import (
 )
 
 // Error is the server's refusal of an opening handshake: the HTTP status to
-// answer with and why. [RequestParser], [ReadRequest], [FromHTTP], [Check]
-// and [OriginPolicy.Check] return it, and a server refuses for reasons of
+// answer with and why. [RequestParser], [FromHTTP], [Check] and
+// [OriginPolicy.Check] return it, and a server refuses for reasons of
 // its own with [ErrTooManyConnections] and [ErrShuttingDown];
 // [AppendErrorResponse] turns it into a response on a raw connection and
 // [WriteError] through net/http, alike.
@@ -15,7 +15,7 @@ import (
 // These are all the refusals, each made in one place:
 //
 //   - 400 Bad Request: a malformed head ([RequestParser.Request],
-//     [ReadRequest], [FromHTTP]) or one that is no opening handshake
+//     [FromHTTP]) or one that is no opening handshake
 //     ([Check]), a method other than GET included (with "Allow: GET"), and
 //     a missing Sec-WebSocket-Version (with "Sec-WebSocket-Version: 13");
 //   - 403 Forbidden: an Origin the [OriginPolicy] refuses;

@@ -12,15 +12,9 @@ import (
 	"github.com/rfc6455/websocket/handshake"
 )
 
-func ExampleAcceptKey() {
-	// The example of RFC 6455 §1.3.
-	fmt.Println(handshake.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="))
-	// Output: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
-}
-
 // A server reading a handshake off a raw connection (here a string) and
 // answering it.
-func ExampleReadRequest() {
+func ExampleRequestParser() {
 	conn := strings.NewReader("GET /chat HTTP/1.1\r\n" +
 		"Host: server.example.com\r\n" +
 		"Upgrade: websocket\r\n" +
@@ -29,10 +23,18 @@ func ExampleReadRequest() {
 		"Sec-WebSocket-Protocol: chat, superchat\r\n" +
 		"Sec-WebSocket-Version: 13\r\n" +
 		"\r\n")
-	br := bufio.NewReader(conn)
 
+	var p handshake.RequestParser // zero value: the default size limit
+	defer p.Reset(0)              // gives the parser's buffer back
+	var err error
+	for done := false; !done && err == nil; {
+		done, err = p.Fill(conn) // one read per call
+	}
 	var out []byte
-	r, err := handshake.ReadRequest(br, 0)
+	var r *handshake.Request
+	if err == nil {
+		r, err = p.Request()
+	}
 	if err == nil {
 		err = handshake.Check(r)
 	}
@@ -143,23 +145,37 @@ func ExampleOriginPolicy_Check() {
 	// "https://evil.example": websocket: handshake: origin not allowed (HTTP 403)
 }
 
-func ExampleParseExtensions() {
-	exts, err := handshake.ParseExtensions([]string{
-		`permessage-deflate; client_max_window_bits; server_max_window_bits="10"`,
-		"permessage-deflate",
-	})
+// A server negotiating permessage-deflate: the client's offers come parsed
+// in the Request, the answer goes into the response.
+func ExampleDeflateConfig_Accept() {
+	hr := &http.Request{
+		Method: "GET", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Host: "example.com",
+		Header: http.Header{"Sec-Websocket-Extensions": {
+			`permessage-deflate; client_max_window_bits; server_max_window_bits="10"`,
+			"permessage-deflate",
+		}},
+	}
+	r, err := handshake.FromHTTP(hr)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, e := range exts {
-		fmt.Println(e.Name, e.Params)
+	for _, e := range r.Extensions {
+		fmt.Println("offer:", e)
 	}
-	fmt.Println(handshake.FormatExtensions(exts))
+	config := handshake.DeflateConfig{ServerMaxWindowBits: 12}
+	agreed, resp, ok := config.Accept(r.Extensions)
+	if !ok {
+		fmt.Println("no acceptable offer: no compression")
+		return
+	}
+	fmt.Println("response:", resp)
+	fmt.Println("server window:", agreed.WindowBits(true), "bits; client keeps context:", agreed.ContextTakeover(false))
 	// Output:
-	// permessage-deflate [{client_max_window_bits  false} {server_max_window_bits 10 true}]
-	// permessage-deflate []
-	// permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate
+	// offer: permessage-deflate; client_max_window_bits; server_max_window_bits=10
+	// offer: permessage-deflate
+	// response: permessage-deflate; server_max_window_bits=10
+	// server window: 10 bits; client keeps context: true
 }
 
 func ExampleSelectProtocol() {

@@ -23,7 +23,7 @@ type Param struct {
 	HasValue bool
 }
 
-// errExtensionSyntax is wrapped by the errors of ParseExtensions.
+// errExtensionSyntax is wrapped by the errors of parseExtensions.
 var errExtensionSyntax = errors.New("websocket: handshake: malformed extension list")
 
 // extensionError reports where an extension list stopped making sense.
@@ -39,7 +39,7 @@ func (e *extensionError) Error() string {
 
 func (e *extensionError) Unwrap() error { return errExtensionSyntax }
 
-// ParseExtensions parses the values of Sec-WebSocket-Extensions fields, one
+// parseExtensions parses the values of Sec-WebSocket-Extensions fields, one
 // string per field line, into the extensions they list in order. The grammar
 // is RFC 6455 §9.1:
 //
@@ -52,7 +52,7 @@ func (e *extensionError) Unwrap() error { return errExtensionSyntax }
 // token once unescaped. Empty list elements are skipped (RFC 9110 §5.6.1), so
 // empty input yields nil. The names and values returned are substrings of
 // values unless unescaping changed them.
-func ParseExtensions(values []string) ([]Extension, error) {
+func parseExtensions(values []string) ([]Extension, error) {
 	var exts []Extension
 	for _, v := range values {
 		var err error
@@ -232,14 +232,10 @@ func (e Extension) append(b []byte) []byte {
 	return b
 }
 
-// FormatExtensions returns the value of a Sec-WebSocket-Extensions field
-// listing exts: their canonical forms (see [Extension.String]) joined by
-// ", ". For extensions that came from [ParseExtensions],
-// ParseExtensions([]string{FormatExtensions(exts)}) gives exts back.
-func FormatExtensions(exts []Extension) string {
-	return string(appendExtensions(nil, exts))
-}
-
+// appendExtensions appends exts to b as the value of a
+// Sec-WebSocket-Extensions field: their canonical forms (see
+// [Extension.String]) joined by ", ". For extensions that came from
+// parseExtensions, parsing the result gives exts back.
 func appendExtensions(b []byte, exts []Extension) []byte {
 	for i, e := range exts {
 		if i > 0 {

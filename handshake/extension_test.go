@@ -6,6 +6,12 @@ import (
 	"testing"
 )
 
+// formatExtensions returns exts as the value of a Sec-WebSocket-Extensions
+// field.
+func formatExtensions(exts []Extension) string {
+	return string(appendExtensions(nil, exts))
+}
+
 func TestParseExtensions(t *testing.T) {
 	pmd := func(params ...Param) Extension { return Extension{Name: "permessage-deflate", Params: params} }
 	flag := func(name string) Param { return Param{Name: name} }
@@ -41,17 +47,17 @@ func TestParseExtensions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseExtensions(tt.values)
+			got, err := parseExtensions(tt.values)
 			if err != nil {
-				t.Fatalf("ParseExtensions(%q): %v", tt.values, err)
+				t.Fatalf("parseExtensions(%q): %v", tt.values, err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("ParseExtensions(%q) = %+v, want %+v", tt.values, got, tt.want)
+				t.Fatalf("parseExtensions(%q) = %+v, want %+v", tt.values, got, tt.want)
 			}
 			// Round trip through the canonical form.
-			again, err := ParseExtensions([]string{FormatExtensions(got)})
+			again, err := parseExtensions([]string{formatExtensions(got)})
 			if err != nil || !reflect.DeepEqual(again, got) {
-				t.Errorf("round trip via %q = %+v, %v", FormatExtensions(got), again, err)
+				t.Errorf("round trip via %q = %+v, %v", formatExtensions(got), again, err)
 			}
 		})
 	}
@@ -85,18 +91,18 @@ func TestParseExtensionsMalformed(t *testing.T) {
 		"a=1",
 		"a/b",
 	} {
-		exts, err := ParseExtensions([]string{v})
+		exts, err := parseExtensions([]string{v})
 		if err == nil {
-			t.Errorf("ParseExtensions(%q) = %+v, want an error", v, exts)
+			t.Errorf("parseExtensions(%q) = %+v, want an error", v, exts)
 			continue
 		}
 		if !errors.Is(err, errExtensionSyntax) {
-			t.Errorf("ParseExtensions(%q) error %v does not wrap errExtensionSyntax", v, err)
+			t.Errorf("parseExtensions(%q) error %v does not wrap errExtensionSyntax", v, err)
 		}
 	}
 	// An error in any field line fails the whole list.
-	if _, err := ParseExtensions([]string{"a", "b;"}); err == nil {
-		t.Error(`ParseExtensions("a", "b;") succeeded`)
+	if _, err := parseExtensions([]string{"a", "b;"}); err == nil {
+		t.Error(`parseExtensions("a", "b;") succeeded`)
 	}
 }
 
@@ -116,8 +122,8 @@ func TestFormatExtensions(t *testing.T) {
 		{[]Extension{{Name: "x", Params: []Param{{Name: "a", HasValue: true}}}}, `x; a=""`},
 	}
 	for _, tt := range tests {
-		if got := FormatExtensions(tt.exts); got != tt.want {
-			t.Errorf("FormatExtensions(%+v) = %q, want %q", tt.exts, got, tt.want)
+		if got := formatExtensions(tt.exts); got != tt.want {
+			t.Errorf("formatExtensions(%+v) = %q, want %q", tt.exts, got, tt.want)
 		}
 	}
 	e := Extension{Name: "permessage-deflate", Params: []Param{{Name: "client_max_window_bits"}}}
@@ -127,7 +133,7 @@ func TestFormatExtensions(t *testing.T) {
 }
 
 func TestExtensionErrorMessage(t *testing.T) {
-	_, err := ParseExtensions([]string{"a; b c"})
+	_, err := parseExtensions([]string{"a; b c"})
 	want := `websocket: handshake: malformed extension list: expected ',' or ';' at offset 5 in "a; b c"`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)

@@ -63,7 +63,7 @@ var fromHeaderReasons = map[string]bool{
 	reasonProtocolList: true, reasonExtensionList: true,
 }
 
-// FuzzReadRequest checks that ReadRequest never panics, never consumes more
+// FuzzReadRequest checks that readRequest never panics, never consumes more
 // than the head, and agrees with net/http + FromHTTP on every field and on
 // the verdict whenever both parse the input.
 func FuzzReadRequest(f *testing.F) {
@@ -71,7 +71,7 @@ func FuzzReadRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const maxSize = 4096
 		br := bufio.NewReaderSize(bytes.NewReader(data), 64)
-		mine, err := ReadRequest(br, maxSize)
+		mine, err := readRequest(br, maxSize)
 		rest, _ := io.ReadAll(br)
 		consumed := len(data) - len(rest)
 
@@ -99,7 +99,7 @@ func FuzzReadRequest(f *testing.F) {
 		if he != nil && fromHeaderReasons[he.Reason] {
 			// Both parsed the header; the shared rules must refuse alike.
 			if !reflect.DeepEqual(terr, err) {
-				t.Fatalf("ReadRequest refused with %v, FromHTTP with %v", err, terr)
+				t.Fatalf("readRequest refused with %v, FromHTTP with %v", err, terr)
 			}
 			return
 		}
@@ -122,7 +122,7 @@ func FuzzReadRequest(f *testing.F) {
 		m, th := *mine, *theirs
 		m.Header, th.Header = a, b
 		if d := requestDiff(&m, &th); d != "" {
-			t.Fatalf("ReadRequest and FromHTTP disagree on %q:%s", data, d)
+			t.Fatalf("readRequest and FromHTTP disagree on %q:%s", data, d)
 		}
 		v1, v2 := verdict(mine, nil), verdict(theirs, nil)
 		if !reflect.DeepEqual(v1, v2) {
@@ -135,7 +135,7 @@ func FuzzReadRequest(f *testing.F) {
 // parser: fed whole, fed in random splits and read through Fill in random
 // amounts, it gives the same verdict, the same Request and the same Rest,
 // never holds more than its limit before the head is complete, and agrees
-// with ReadRequest (the bufio path) on the same bytes.
+// with readRequest (the bufio path) on the same bytes.
 func FuzzRequestParser(f *testing.F) {
 	addRequestSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -156,30 +156,30 @@ func FuzzRequestParser(f *testing.F) {
 			}
 		}
 		br := bufio.NewReaderSize(bytes.NewReader(data), 16)
-		r, err := ReadRequest(br, maxSize)
+		r, err := readRequest(br, maxSize)
 		left, _ := io.ReadAll(br)
 		switch {
 		case whole.done && whole.perr == nil:
 			if err != nil {
-				t.Fatalf("parser done, ReadRequest: %v", err)
+				t.Fatalf("parser done, readRequest: %v", err)
 			}
 			if d := requestDiff(r, whole.req); d != "" {
-				t.Fatalf("ReadRequest and the parser disagree on %q:%s", data, d)
+				t.Fatalf("readRequest and the parser disagree on %q:%s", data, d)
 			}
 			if string(left) != whole.rest {
-				t.Fatalf("ReadRequest left %q, the parser's Rest is %q", left, whole.rest)
+				t.Fatalf("readRequest left %q, the parser's Rest is %q", left, whole.rest)
 			}
 		case whole.done:
 			if !reflect.DeepEqual(err, whole.perr) {
-				t.Fatalf("ReadRequest: %v, the parser: %v", err, whole.perr)
+				t.Fatalf("readRequest: %v, the parser: %v", err, whole.perr)
 			}
 		case whole.err == io.ErrUnexpectedEOF:
 			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-				t.Fatalf("ReadRequest: %v, the parser: cut short", err)
+				t.Fatalf("readRequest: %v, the parser: cut short", err)
 			}
 		default:
 			if !reflect.DeepEqual(err, whole.err) {
-				t.Fatalf("ReadRequest: %v, the parser: %v", err, whole.err)
+				t.Fatalf("readRequest: %v, the parser: %v", err, whole.err)
 			}
 		}
 	})
@@ -206,7 +206,7 @@ func FuzzParseExtensions(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		values := strings.Split(s, "\n")
-		exts, err := ParseExtensions(values)
+		exts, err := parseExtensions(values)
 		if err != nil {
 			if !errors.Is(err, errExtensionSyntax) {
 				t.Fatalf("error %v does not wrap errExtensionSyntax", err)
@@ -215,21 +215,21 @@ func FuzzParseExtensions(f *testing.F) {
 		}
 		for _, e := range exts {
 			if why := validExtension(e); why != "" {
-				t.Fatalf("ParseExtensions(%q) returned %+v: %s", values, e, why)
+				t.Fatalf("parseExtensions(%q) returned %+v: %s", values, e, why)
 			}
 			if e.Params != nil && len(e.Params) == 0 {
 				t.Fatalf("empty non-nil Params in %+v", e)
 			}
 		}
-		formatted := FormatExtensions(exts)
-		again, err := ParseExtensions([]string{formatted})
+		formatted := formatExtensions(exts)
+		again, err := parseExtensions([]string{formatted})
 		if err != nil {
-			t.Fatalf("ParseExtensions(FormatExtensions(%q)) = %v; formatted %q", values, err, formatted)
+			t.Fatalf("parseExtensions(formatExtensions(%q)) = %v; formatted %q", values, err, formatted)
 		}
 		if !reflect.DeepEqual(again, exts) {
 			t.Fatalf("round trip of %q via %q: got %+v, want %+v", values, formatted, again, exts)
 		}
-		if f2 := FormatExtensions(again); f2 != formatted {
+		if f2 := formatExtensions(again); f2 != formatted {
 			t.Fatalf("Format not a fixed point: %q then %q", formatted, f2)
 		}
 	})

@@ -10,7 +10,7 @@ import (
 )
 
 // TestCapturedRequests reads the opening handshakes of real clients in
-// testdata/handshake through both paths, ReadRequest and net/http +
+// testdata/handshake through both paths, readRequest and net/http +
 // FromHTTP, and checks that they give the same Request and the same verdict,
 // and that the verdict and the WebSocket fields are the expected ones.
 func TestCapturedRequests(t *testing.T) {
@@ -46,14 +46,14 @@ func TestCapturedRequests(t *testing.T) {
 			}
 			mine, err := readRequestString(string(raw), 0)
 			if err != nil {
-				t.Fatalf("ReadRequest: %v", err)
+				t.Fatalf("readRequest: %v", err)
 			}
 			theirs, err := viaNetHTTP(string(raw))
 			if err != nil {
 				t.Fatalf("net/http + FromHTTP: %v", err)
 			}
 			if d := requestDiff(mine, theirs); d != "" {
-				t.Errorf("ReadRequest and FromHTTP disagree:%s", d)
+				t.Errorf("readRequest and FromHTTP disagree:%s", d)
 			}
 			v1, v2 := verdict(mine, nil), verdict(theirs, nil)
 			if !reflect.DeepEqual(v1, v2) {

@@ -6,10 +6,10 @@ import (
 	"encoding/base64"
 )
 
-// GUID is the globally unique identifier that RFC 6455 §1.3 appends to the
-// client's key before hashing. It proves that the server read the key and
-// speaks WebSocket rather than echoing bytes back.
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+// keyGUID is the globally unique identifier that RFC 6455 §1.3 appends to
+// the client's key before hashing. It proves that the server read the key
+// and speaks WebSocket rather than echoing bytes back.
+const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // keyLen is the length of a valid Sec-WebSocket-Key: 16 bytes in padded
 // base64 are 24 characters.
@@ -19,31 +19,24 @@ const keyLen = 24
 // digest in padded base64.
 const acceptLen = 28
 
-// AcceptKey returns the Sec-WebSocket-Accept value for the client's
-// Sec-WebSocket-Key: the base64 of the SHA-1 of key followed by [GUID]
-// (RFC 6455 §4.2.2). The key is used as given; callers validate it first
-// (see [Check]). The only allocation is the returned string.
-func AcceptKey(key string) string {
-	var b [acceptLen]byte
-	return string(appendAcceptKey(b[:0], key))
-}
-
-// appendAcceptKey appends the Sec-WebSocket-Accept value for key to dst.
-// It does not allocate for keys of a sane length: the hash input is built in
-// a stack array.
+// appendAcceptKey appends the Sec-WebSocket-Accept value for the client's
+// Sec-WebSocket-Key to dst: the base64 of the SHA-1 of key followed by
+// keyGUID (RFC 6455 §4.2.2). The key is used as given; callers validate it
+// first (see [Check]). It does not allocate for keys of a sane length: the
+// hash input is built in a stack array.
 func appendAcceptKey(dst []byte, key string) []byte {
-	var in [keyLen + len(GUID)]byte
+	var in [keyLen + len(keyGUID)]byte
 	var sum [sha1.Size]byte
 	if len(key) == keyLen {
 		n := copy(in[:], key)
-		copy(in[n:], GUID)
+		copy(in[n:], keyGUID)
 		sum = sha1.Sum(in[:])
 	} else {
 		// Not a valid key, but answer something deterministic anyway;
 		// this path may allocate.
 		h := sha1.New()
 		h.Write([]byte(key))
-		h.Write([]byte(GUID))
+		h.Write([]byte(keyGUID))
 		h.Sum(sum[:0])
 	}
 	return base64.StdEncoding.AppendEncode(dst, sum[:])

@@ -6,6 +6,9 @@ import (
 	"testing"
 )
 
+// acceptKey is the Sec-WebSocket-Accept value for key, as a string.
+func acceptKey(key string) string { return string(appendAcceptKey(nil, key)) }
+
 func TestAcceptKey(t *testing.T) {
 	tests := []struct{ key, want string }{
 		// RFC 6455 §1.3 and §4.2.2.
@@ -18,23 +21,20 @@ func TestAcceptKey(t *testing.T) {
 		{"short", reference("short")},
 	}
 	for _, tt := range tests {
-		if got := AcceptKey(tt.key); got != tt.want {
-			t.Errorf("AcceptKey(%q) = %q, want %q", tt.key, got, tt.want)
+		if got := acceptKey(tt.key); got != tt.want {
+			t.Errorf("appendAcceptKey(%q) = %q, want %q", tt.key, got, tt.want)
 		}
 	}
 }
 
 // reference is the definition of the accept value, written the obvious way.
 func reference(key string) string {
-	sum := sha1.Sum([]byte(key + GUID))
+	sum := sha1.Sum([]byte(key + keyGUID))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 func TestAcceptKeyAllocs(t *testing.T) {
 	key := "dGhlIHNhbXBsZSBub25jZQ=="
-	if n := testing.AllocsPerRun(100, func() { AcceptKey(key) }); n > 1 {
-		t.Errorf("AcceptKey allocates %v times, want at most 1 (the result)", n)
-	}
 	var buf [64]byte
 	if n := testing.AllocsPerRun(100, func() { appendAcceptKey(buf[:0], key) }); n != 0 {
 		t.Errorf("appendAcceptKey allocates %v times", n)

@@ -15,14 +15,14 @@ import (
 // arrive. Every server path reads the head with one: a blocking read loop
 // calls [RequestParser.Fill] until it reports the head complete, an event
 // loop calls it once per readable event (the reader's "would block" comes
-// back as it is), and [ReadRequest] feeds it from a bufio.Reader. Either
-// way the parser
+// back as it is), and [ReadResponse] reads a response head through the same
+// scanner from a bufio.Reader. Either way the parser
 //
 //   - holds the bytes of an incomplete head in a pooled buffer, never more
 //     than its limit: a head that cannot end within the limit is refused
 //     with 431 as soon as it passes it, not when the client stops sending;
-//   - finds the empty line that ends the head (CRLF or bare LF, as
-//     [ReadRequest] reads it);
+//   - finds the empty line that ends the head (a line ends at CRLF or at a
+//     bare LF);
 //   - parses the head in place with [RequestParser.Request], or into a
 //     Request of the caller's own with [RequestParser.NewRequest];
 //   - keeps what arrived after the head, the client's first frames, as
@@ -136,8 +136,14 @@ func (p *RequestParser) Buffered() int {
 // strings and its header map belong to p: they point into p's buffer, and
 // are valid until the next Reset. Parsing in place costs no copy of the
 // head, and the header map is the one the last request used; use
-// NewRequest for a Request to keep. A malformed head gives an [*Error] with
-// status 400, for the reasons [ReadRequest] gives.
+// NewRequest for a Request to keep.
+//
+// A malformed head gives an [*Error] with status 400; among the things
+// refused are obsolete line folding, field names that are not tokens,
+// control characters in values, a repeated Host, Origin, Sec-WebSocket-Key
+// or Sec-WebSocket-Version field, and malformed subprotocol or extension
+// lists. Request does not check that the request is a valid opening
+// handshake; pass the result to [Check].
 func (p *RequestParser) Request() (*Request, error) {
 	if p.end == 0 {
 		return nil, errIncomplete
@@ -150,7 +156,7 @@ func (p *RequestParser) Request() (*Request, error) {
 
 // NewRequest is Request for a caller that keeps the Request after Reset: it
 // parses a copy of the head (one allocation for every string) into a new
-// Request, as [ReadRequest] does.
+// Request, which is the caller's to keep.
 func (p *RequestParser) NewRequest() (*Request, error) {
 	if p.end == 0 {
 		return nil, errIncomplete
@@ -248,9 +254,9 @@ func (p *RequestParser) release() {
 
 // readFrom reads a head from br into p, line by line so that nothing past
 // the head is consumed: whatever follows it (frames) stays in br for the
-// caller. It is how the bufio readers, ReadRequest and ReadResponse, read a
-// head through the same scanner and limit as every server path. An end of
-// input before the head is complete gives io.EOF if nothing was read and
+// caller. It is how ReadResponse (and the tests' readRequest) read a head
+// through the same scanner and limit as every server path. An end of input
+// before the head is complete gives io.EOF if nothing was read and
 // io.ErrUnexpectedEOF otherwise; a head past the limit gives the 431
 // *Error.
 func (p *RequestParser) readFrom(br *bufio.Reader) error {
@@ -279,7 +285,8 @@ func (p *RequestParser) readFrom(br *bufio.Reader) error {
 	}
 }
 
-// parsers are the RequestParsers of ReadRequest and ReadResponse.
+// parsers are the RequestParsers of ReadResponse (and of the tests'
+// readRequest).
 var parsers = sync.Pool{New: func() any { return new(RequestParser) }}
 
 // readHead reads an HTTP head from br, and not one byte further, with the

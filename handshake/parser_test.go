@@ -148,7 +148,7 @@ const parserLimit = 4096
 
 // TestRequestParserFeeding feeds every case whole, byte by byte, in random
 // splits and through Fill over readers that return one byte or random
-// amounts at a time: all must agree with each other, and with ReadRequest.
+// amounts at a time: all must agree with each other, and with readRequest.
 func TestRequestParserFeeding(t *testing.T) {
 	for name, raw := range parserCases(t) {
 		t.Run(name, func(t *testing.T) {
@@ -183,33 +183,33 @@ func TestRequestParserFeeding(t *testing.T) {
 				}
 			}
 
-			// ReadRequest reads through the same parser; it must give the
+			// readRequest reads through the same parser; it must give the
 			// same Request, the same refusal, and leave Rest unread.
 			br := bufio.NewReaderSize(bytes.NewReader(data), 64)
-			r, err := ReadRequest(br, parserLimit)
+			r, err := readRequest(br, parserLimit)
 			left, _ := io.ReadAll(br)
 			switch {
 			case whole.done && whole.perr == nil:
 				if err != nil {
-					t.Fatalf("parser done, ReadRequest: %v", err)
+					t.Fatalf("parser done, readRequest: %v", err)
 				}
 				if d := requestDiff(r, whole.req); d != "" {
-					t.Errorf("ReadRequest and parser disagree:%s", d)
+					t.Errorf("readRequest and parser disagree:%s", d)
 				}
 				if string(left) != whole.rest {
-					t.Errorf("ReadRequest left %q, parser's Rest %q", left, whole.rest)
+					t.Errorf("readRequest left %q, parser's Rest %q", left, whole.rest)
 				}
 			case whole.done:
 				if !reflect.DeepEqual(err, whole.perr) {
-					t.Errorf("ReadRequest: %v, parser: %v", err, whole.perr)
+					t.Errorf("readRequest: %v, parser: %v", err, whole.perr)
 				}
 			case whole.err == io.ErrUnexpectedEOF:
 				if !errors.Is(err, io.ErrUnexpectedEOF) {
-					t.Errorf("ReadRequest: %v, parser: cut short", err)
+					t.Errorf("readRequest: %v, parser: cut short", err)
 				}
 			default:
 				if !reflect.DeepEqual(err, whole.err) {
-					t.Errorf("ReadRequest: %v, parser: %v", err, whole.err)
+					t.Errorf("readRequest: %v, parser: %v", err, whole.err)
 				}
 			}
 		})
@@ -385,7 +385,7 @@ func TestRequestParserIdle(t *testing.T) {
 
 // TestRequestParserReuse: after Reset, a parser reads the next request
 // with nothing of the last one left, its header map reused; parsing in
-// place costs less than ReadRequest.
+// place costs less than readRequest.
 func TestRequestParserReuse(t *testing.T) {
 	var p RequestParser
 	if done, err := p.feed([]byte(withOrigin("https://a.example") + "\x81")); !done || err != nil {
@@ -427,12 +427,12 @@ func TestRequestParserReuse(t *testing.T) {
 		}
 	})
 	viaBufio := testing.AllocsPerRun(100, func() {
-		if _, err := ReadRequest(bufio.NewReader(bytes.NewReader(raw)), 0); err != nil {
+		if _, err := readRequest(bufio.NewReader(bytes.NewReader(raw)), 0); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if inPlace >= viaBufio-3 {
-		t.Errorf("parsing in place: %v allocations, ReadRequest %v", inPlace, viaBufio)
+		t.Errorf("parsing in place: %v allocations, readRequest %v", inPlace, viaBufio)
 	}
 	p.Reset(0)
 }

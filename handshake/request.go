@@ -1,17 +1,14 @@
 package handshake
 
 import (
-	"bufio"
-	"fmt"
 	"net/http"
 	"strings"
 )
 
 // Request is what a server needs to know about a client's opening
-// handshake. A [RequestParser] (or [ReadRequest], the same parser over a
-// bufio.Reader) fills it from the wire, [FromHTTP] from a net/http request;
-// all fill it the same way, and none judges it: that is [Check]'s and
-// [OriginPolicy.Check]'s job.
+// handshake. A [RequestParser] fills it from the wire, [FromHTTP] from a
+// net/http request; both fill it the same way, and neither judges it: that
+// is [Check]'s and [OriginPolicy.Check]'s job.
 type Request struct {
 	Method     string // "GET"
 	RequestURI string // the request target as sent, e.g. "/chat?room=1"
@@ -54,45 +51,6 @@ type Request struct {
 	ConnectionUpgrade bool
 }
 
-// ReadRequest reads an opening handshake request from br: the request line,
-// the header fields and the empty line that ends them, and nothing after it,
-// so frames the client sends early stay in br. It is a [RequestParser] fed a
-// line at a time, for callers that read through a bufio.Reader: a server of
-// its own, a proxy, a test. It parses the head itself rather than through
-// net/http, cutting every field out of a single allocation, and the
-// Request is the caller's to keep.
-//
-// A head larger than maxSize bytes (start line, fields and empty line; zero
-// or less means [DefaultMaxHeadSize]) gives an [*Error] with status 431. A
-// malformed head gives an *Error with status 400; among the things refused
-// are obsolete line folding, field names that are not tokens, control
-// characters in values, a repeated Host, Origin, Sec-WebSocket-Key or
-// Sec-WebSocket-Version field, and malformed subprotocol or extension
-// lists. Both CRLF and bare LF end a line.
-//
-// If the connection fails or ends before the head is complete, ReadRequest
-// returns that error wrapped ([io.EOF] if nothing at all was read,
-// [io.ErrUnexpectedEOF] if the head was cut short); there is nobody to
-// answer then.
-//
-// ReadRequest does not check that the request is a valid opening handshake;
-// pass the result to [Check].
-func ReadRequest(br *bufio.Reader, maxSize int) (*Request, error) {
-	p := parsers.Get().(*RequestParser)
-	p.Reset(maxSize)
-	defer func() {
-		p.Reset(0)
-		parsers.Put(p)
-	}()
-	if err := p.readFrom(br); err != nil {
-		if he, ok := err.(*Error); ok {
-			return nil, he
-		}
-		return nil, fmt.Errorf("websocket: handshake: reading request: %w", err)
-	}
-	return p.NewRequest()
-}
-
 // parse parses head, a whole request head (the request line, the header
 // fields and the empty line that ends them), into r, reusing r's Header
 // map. The Request's strings are substrings of head.
@@ -123,8 +81,8 @@ func (r *Request) parse(head string) *Error {
 // without parsing again what it already did: the method, target, protocol
 // and Host come from r's fields and Header is r.Header itself. Only the
 // WebSocket fields are read from the header, with the same rules as
-// [ReadRequest], so the same bytes give the same Request and the same
-// verdict either way. Errors are [*Error] values with status 400.
+// [RequestParser.Request], so the same bytes give the same Request and the
+// same verdict either way. Errors are [*Error] values with status 400.
 func FromHTTP(r *http.Request) (*Request, error) {
 	req := &Request{
 		Method:     r.Method,
@@ -146,7 +104,7 @@ func FromHTTP(r *http.Request) (*Request, error) {
 }
 
 // fromHeader fills the WebSocket fields from r.Header. It is the part both
-// ReadRequest and FromHTTP run, which is what keeps them in agreement.
+// the RequestParser and FromHTTP run, which is what keeps them in agreement.
 func (r *Request) fromHeader() *Error {
 	h := r.Header
 	var ok bool
@@ -168,7 +126,7 @@ func (r *Request) fromHeader() *Error {
 	if r.Protocols, ok = parseTokenList(h["Sec-Websocket-Protocol"]); !ok {
 		return badRequest(reasonProtocolList)
 	}
-	exts, err := ParseExtensions(h["Sec-Websocket-Extensions"])
+	exts, err := parseExtensions(h["Sec-Websocket-Extensions"])
 	if err != nil {
 		return badRequest(reasonExtensionList)
 	}

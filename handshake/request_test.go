@@ -28,9 +28,30 @@ const rfcRequest = "GET /chat HTTP/1.1\r\n" +
 	"Sec-WebSocket-Version: 13\r\n" +
 	"\r\n"
 
-// readRequestString runs ReadRequest over s.
+// readRequest reads a request head from br through a pooled RequestParser,
+// line by line so that nothing past the head is consumed: the same path as
+// ReadResponse's, which the tests and fuzz targets hold against the
+// parser fed in other ways and against net/http. A failed read comes back
+// wrapped, a refusal as the *Error.
+func readRequest(br *bufio.Reader, maxSize int) (*Request, error) {
+	p := parsers.Get().(*RequestParser)
+	p.Reset(maxSize)
+	defer func() {
+		p.Reset(0)
+		parsers.Put(p)
+	}()
+	if err := p.readFrom(br); err != nil {
+		if he, ok := err.(*Error); ok {
+			return nil, he
+		}
+		return nil, fmt.Errorf("websocket: handshake: reading request: %w", err)
+	}
+	return p.NewRequest()
+}
+
+// readRequestString runs readRequest over s.
 func readRequestString(s string, maxSize int) (*Request, error) {
-	return ReadRequest(bufio.NewReader(strings.NewReader(s)), maxSize)
+	return readRequest(bufio.NewReader(strings.NewReader(s)), maxSize)
 }
 
 // viaNetHTTP parses s with net/http and converts it with FromHTTP: the other
@@ -83,7 +104,7 @@ func TestReadRequestRFCExample(t *testing.T) {
 		ConnectionUpgrade: true,
 	}
 	if d := requestDiff(got, want); d != "" {
-		t.Errorf("ReadRequest(RFC 6455 §1.2 example):%s", d)
+		t.Errorf("readRequest(RFC 6455 §1.2 example):%s", d)
 	}
 }
 
@@ -226,7 +247,7 @@ func TestReadRequestParsing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := readRequestString(tt.raw, 0)
 			if err != nil {
-				t.Fatalf("ReadRequest: %v", err)
+				t.Fatalf("readRequest: %v", err)
 			}
 			tt.check(t, r)
 		})
@@ -280,10 +301,10 @@ func TestReadRequestMalformed(t *testing.T) {
 			r, err := readRequestString(tt.raw, 0)
 			var he *Error
 			if !errors.As(err, &he) {
-				t.Fatalf("ReadRequest = %+v, %v; want *Error", r, err)
+				t.Fatalf("readRequest = %+v, %v; want *Error", r, err)
 			}
 			if he.StatusCode != http.StatusBadRequest || he.Reason != tt.reason {
-				t.Errorf("ReadRequest error = %d %q, want 400 %q", he.StatusCode, he.Reason, tt.reason)
+				t.Errorf("readRequest error = %d %q, want 400 %q", he.StatusCode, he.Reason, tt.reason)
 			}
 		})
 	}
@@ -314,9 +335,9 @@ func TestReadRequestSizeLimit(t *testing.T) {
 			var he *Error
 			switch {
 			case tc.want == 0 && err != nil:
-				t.Fatalf("ReadRequest: %v", err)
+				t.Fatalf("readRequest: %v", err)
 			case tc.want != 0 && (!errors.As(err, &he) || he.StatusCode != tc.want || he.Reason != reasonHeadTooLarge):
-				t.Fatalf("ReadRequest error = %v, want %d %q", err, tc.want, reasonHeadTooLarge)
+				t.Fatalf("readRequest error = %v, want %d %q", err, tc.want, reasonHeadTooLarge)
 			}
 		})
 	}
@@ -328,7 +349,7 @@ func TestReadRequestLongLines(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	raw := "GET /" + long + " HTTP/1.1\r\nHost: h\r\nX-Long: " + long + "\r\n\r\nFRAME"
 	br := bufio.NewReaderSize(strings.NewReader(raw), 16)
-	r, err := ReadRequest(br, 0)
+	r, err := readRequest(br, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +369,7 @@ func TestReadRequestStopsAtHead(t *testing.T) {
 		frame := "\x81\x82\x01\x02\x03\x04\x49\x6b"
 		raw := strings.ReplaceAll(rfcRequest, "\r\n", eol) + frame
 		br := bufio.NewReader(strings.NewReader(raw))
-		if _, err := ReadRequest(br, 0); err != nil {
+		if _, err := readRequest(br, 0); err != nil {
 			t.Fatal(err)
 		}
 		if br.Buffered() != len(frame) {
@@ -372,11 +393,11 @@ func TestReadRequestEOF(t *testing.T) {
 	} {
 		_, err := readRequestString(tc.raw, 0)
 		if !errors.Is(err, tc.want) {
-			t.Errorf("ReadRequest(%q) = %v, want %v", tc.raw, err, tc.want)
+			t.Errorf("readRequest(%q) = %v, want %v", tc.raw, err, tc.want)
 		}
 		var he *Error
 		if errors.As(err, &he) {
-			t.Errorf("ReadRequest(%q) returned an *Error for a cut connection", tc.raw)
+			t.Errorf("readRequest(%q) returned an *Error for a cut connection", tc.raw)
 		}
 	}
 }
@@ -398,9 +419,9 @@ func (r *errReader) Read(p []byte) (int, error) {
 
 func TestReadRequestIOError(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := ReadRequest(bufio.NewReader(&errReader{"GET / HTTP/1.1\r\n", boom}), 0)
+	_, err := readRequest(bufio.NewReader(&errReader{"GET / HTTP/1.1\r\n", boom}), 0)
 	if !errors.Is(err, boom) {
-		t.Errorf("ReadRequest = %v, want wrapped %v", err, boom)
+		t.Errorf("readRequest = %v, want wrapped %v", err, boom)
 	}
 }
 
@@ -431,7 +452,7 @@ func TestFromHTTP(t *testing.T) {
 		t.Errorf("FromHTTP(NewRequest) = %+v, %v", r, err)
 	}
 
-	// Header problems give the same *Error as ReadRequest.
+	// Header problems give the same *Error as readRequest.
 	built.Header["Sec-Websocket-Key"] = []string{"a", "b"}
 	_, err = FromHTTP(built)
 	var he *Error

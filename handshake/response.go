@@ -13,7 +13,7 @@ import (
 //	HTTP/1.1 101 Switching Protocols\r\n
 //	Upgrade: websocket\r\n
 //	Connection: Upgrade\r\n
-//	Sec-WebSocket-Accept: <AcceptKey(key)>\r\n
+//	Sec-WebSocket-Accept: <base64(SHA-1(key + GUID))>\r\n
 //	Sec-WebSocket-Protocol: <protocol>\r\n      (if protocol != "")
 //	Sec-WebSocket-Extensions: <extensions>\r\n  (if extensions != "")
 //	<extra, sorted by name>\r\n
@@ -21,11 +21,12 @@ import (
 //
 // key is the client's Sec-WebSocket-Key, protocol the subprotocol chosen
 // (see [SelectProtocol]) and extensions the accepted extensions (see
-// [FormatExtensions]). In extra, fields that the handshake itself sets
-// (Upgrade, Connection, Sec-WebSocket-Accept, Sec-WebSocket-Protocol,
-// Sec-WebSocket-Extensions, Content-Length, Transfer-Encoding) and names that
-// are not tokens are left out, and control characters in values become
-// spaces, so that nothing in extra can change the meaning of the response.
+// [Extension.String] and [DeflateParams.String]). In extra, fields that
+// the handshake itself sets (Upgrade, Connection, Sec-WebSocket-Accept,
+// Sec-WebSocket-Protocol, Sec-WebSocket-Extensions, Content-Length,
+// Transfer-Encoding) and names that are not tokens are left out, and control
+// characters in values become spaces, so that nothing in extra can change the
+// meaning of the response.
 // Without extra, AppendResponse does not allocate if dst has room.
 func AppendResponse(dst []byte, key, protocol, extensions string, extra http.Header) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\n"+

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/rfc6455/websocket/internal/affinity"
 )
 
 // Errors returned by [Workers].
@@ -200,7 +202,7 @@ func NewWorkers(cfg WorkersConfig) *Workers {
 func (w *Workers) Start() {
 	w.startOnce.Do(func() {
 		if w.cfg.Affinity {
-			w.cpus = allowedCPUs()
+			w.cpus = affinity.CPUs()
 		}
 		w.live.Store(int32(len(w.workers)))
 		for i := range w.workers {

@@ -4,6 +4,8 @@ import (
 	"log"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/rfc6455/websocket/internal/affinity"
 )
 
 // run is worker i's goroutine: it runs the entries next hands it (a task,
@@ -18,7 +20,7 @@ func (w *Workers) run(i int) {
 		// Never unlocked: when this goroutine returns, the runtime ends
 		// the pinned thread instead of reusing it for other goroutines.
 		runtime.LockOSThread()
-		_ = pinThread(w.cpus[i%len(w.cpus)]) // best effort, as documented
+		_ = affinity.Pin(w.cpus[i%len(w.cpus)]) // best effort, as documented
 	}
 	me := &w.workers[i]
 	for {

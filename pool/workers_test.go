@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rfc6455/websocket/internal/affinity"
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
@@ -733,7 +734,7 @@ func TestWorkersAffinity(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("affinity is a no-op off Linux")
 	}
-	allowed := allowedCPUs()
+	allowed := affinity.CPUs()
 	if len(allowed) == 0 {
 		t.Skip("sched_getaffinity unavailable")
 	}
@@ -743,7 +744,7 @@ func TestWorkersAffinity(t *testing.T) {
 	seen := map[int]bool{}
 	for range 30 {
 		err := w.Post(context.Background(), func() {
-			cpus := allowedCPUs()
+			cpus := affinity.CPUs()
 			mu.Lock()
 			defer mu.Unlock()
 			if len(cpus) != 1 || !slices.Contains(allowed, cpus[0]) {
@@ -762,7 +763,7 @@ func TestWorkersAffinity(t *testing.T) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if got := allowedCPUs(); !slices.Equal(got, allowed) {
+	if got := affinity.CPUs(); !slices.Equal(got, allowed) {
 		t.Errorf("after Shutdown this thread may run on %v, want %v: a pinned thread was reused", got, allowed)
 	}
 }

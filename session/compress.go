@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/deflate"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // Compression is the permessage-deflate agreement (RFC 7692) of a session,
@@ -58,10 +58,10 @@ type compression struct {
 
 	// Read side, under readMu.
 	dec    *deflate.Decompressor
-	inMsg  bool         // the message being read is compressed
-	zin    *pool.Buffer // its compressed bytes so far (AppendMessage)
-	src    rawMessage   // its compressed bytes as a stream (NextReader)
-	out    int64        // bytes inflated so far by the stream
+	inMsg  bool            // the message being read is compressed
+	zin    *bufpool.Buffer // its compressed bytes so far (AppendMessage)
+	src    rawMessage      // its compressed bytes as a stream (NextReader)
+	out    int64           // bytes inflated so far by the stream
 	rbits  int
 	rTakes bool
 }
@@ -133,12 +133,12 @@ func (s *Session) writeFrames(op frame.Opcode, data []byte) error {
 	var rsv uint8
 	if s.compresses(len(data)) {
 		enc := s.compressor()
-		zb := pool.GetBuffer(len(data)/2 + 64)
+		zb := bufpool.Get(len(data)/2 + 64)
 		data = enc.Append(zb.B[:0], data, true)
 		s.releaseCompressor(enc)
 		defer func() {
 			zb.B = data[:0]
-			pool.PutBuffer(zb)
+			bufpool.Put(zb)
 		}()
 		rsv = frame.Rsv1
 	}
@@ -181,13 +181,13 @@ func (s *Session) readCompressed() error {
 	z := s.comp
 	for s.c.Remaining() > 0 {
 		if z.zin == nil {
-			z.zin = pool.GetBuffer(int(min(s.c.Remaining(), 64<<10)))
+			z.zin = bufpool.Get(int(min(s.c.Remaining(), 64<<10)))
 		}
 		b := z.zin.B
 		if len(b) == cap(b) {
-			bigger := pool.GetBuffer(len(b) + int(min(s.c.Remaining(), int64(max(len(b), 4096)))))
+			bigger := bufpool.Get(len(b) + int(min(s.c.Remaining(), int64(max(len(b), 4096)))))
 			bigger.B = append(bigger.B, b...)
-			pool.PutBuffer(z.zin)
+			bufpool.Put(z.zin)
 			z.zin, b = bigger, bigger.B
 		}
 		n, err := s.c.Read(b[len(b):cap(b)])
@@ -210,7 +210,7 @@ func (s *Session) inflate(dst []byte, base int) ([]byte, error) {
 	out, err := s.decompressor().Append(dst, in, s.readLimit())
 	if z.zin != nil {
 		z.zin.B = z.zin.B[:0]
-		pool.PutBuffer(z.zin)
+		bufpool.Put(z.zin)
 		z.zin = nil
 	}
 	z.inMsg = false

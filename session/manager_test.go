@@ -338,10 +338,9 @@ func TestBroadcastStalledClient(t *testing.T) {
 		wg.Go(func() {
 			c.SetReadDeadline(time.Now().Add(60 * time.Second))
 			br := bufio.NewReaderSize(c, 4096)
-			var scratch [frame.MaxHeaderSize]byte
 			buf := make([]byte, size)
 			for want := uint32(0); ; want++ {
-				h, err := frame.ReadHeader(br, &scratch)
+				h, err := readHeader(br)
 				if err == nil && h.Length > int64(size) {
 					err = fmt.Errorf("%d-byte frame", h.Length)
 				}

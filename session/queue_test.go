@@ -32,14 +32,31 @@ func stalledPair(t *testing.T, opts *Options) (*Session, net.Conn) {
 
 // rawFrame reads one unmasked frame from a raw client connection.
 func rawFrame(r io.Reader) (frame.Header, []byte, error) {
-	var scratch [frame.MaxHeaderSize]byte
-	h, err := frame.ReadHeader(r, &scratch)
+	h, err := readHeader(r)
 	if err != nil {
 		return h, nil, err
 	}
 	p := make([]byte, h.Length)
 	_, err = io.ReadFull(r, p)
 	return h, p, err
+}
+
+// readHeader reads one frame header from r a byte at a time, so that it
+// reads nothing past the header.
+func readHeader(r io.Reader) (frame.Header, error) {
+	var b [frame.MaxHeaderSize]byte
+	for n := 0; ; {
+		if _, err := io.ReadFull(r, b[n:n+1]); err != nil {
+			if n > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return frame.Header{}, err
+		}
+		n++
+		if h, m, err := frame.ParseHeader(b[:n]); err != nil || m > 0 {
+			return h, err
+		}
+	}
 }
 
 // numbered is a binary message of size bytes that starts with i.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
-	"github.com/rfc6455/websocket/pool"
+	"github.com/rfc6455/websocket/internal/bufpool"
 )
 
 // ReadMessage reads the next whole message into a new slice.
@@ -27,7 +27,7 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, [
 	base := len(dst)
 	if s.partial != nil {
 		dst = append(dst, s.partial.B...)
-		pool.PutBuffer(s.partial)
+		bufpool.Put(s.partial)
 		s.partial = nil
 	}
 	typ, dst, err := s.readMessage(ctx, dst, base)
@@ -113,7 +113,7 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (Messag
 // for the next read to continue with, unless the session ended.
 func (s *Session) stash(dst []byte, base int) []byte {
 	if s.readErr == nil && len(dst) > base {
-		s.partial = pool.GetBuffer(len(dst) - base)
+		s.partial = bufpool.Get(len(dst) - base)
 		s.partial.B = append(s.partial.B, dst[base:]...)
 	}
 	return dst[:base]
@@ -152,8 +152,8 @@ func (s *Session) nextDataFrame() error {
 func (s *Session) control(h frame.Header) error {
 	// Control frames are rare: their payload goes to a pooled buffer rather
 	// than one that every session carries.
-	b := pool.GetBuffer(frame.MaxControlPayload)
-	defer pool.PutBuffer(b)
+	b := bufpool.Get(frame.MaxControlPayload)
+	defer bufpool.Put(b)
 	p, err := s.c.ReadPayload(b.B[:0])
 	if err != nil {
 		return err

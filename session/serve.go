@@ -7,8 +7,8 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/stack"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // Serve reads messages until the session ends, handing each to
@@ -165,7 +165,7 @@ func (s *Session) readNext(ctx context.Context, mode waitMode) (MessageType, []b
 	if s.lmsg == nil {
 		s.lmsg, s.partial = s.partial, nil
 		if s.lmsg == nil {
-			s.lmsg = pool.GetBuffer(max(512, int(s.msgHint)))
+			s.lmsg = bufpool.Get(max(512, int(s.msgHint)))
 		}
 	}
 	s.readWatch(ctx)
@@ -187,7 +187,7 @@ func (s *Session) readNext(ctx context.Context, mode waitMode) (MessageType, []b
 // dropMessageBuffer gives the driver's message buffer back to the pool.
 func (s *Session) dropMessageBuffer() {
 	if s.lmsg != nil {
-		pool.PutBuffer(s.lmsg)
+		bufpool.Put(s.lmsg)
 		s.lmsg = nil
 	}
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/utf8"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // MessageType is the type of a data message.
@@ -49,8 +49,8 @@ type Session struct {
 	msgType  MessageType
 	streamOn bool // a NextReader stream is open
 	utf8     utf8.Validator
-	partial  *pool.Buffer // message bytes read before a cancelled read returned, if any
-	readErr  error        // sticky: the session ended
+	partial  *bufpool.Buffer // message bytes read before a cancelled read returned, if any
+	readErr  error           // sticky: the session ended
 
 	// Write side: msgMu keeps whole messages together.
 	msgMu sync.Mutex
@@ -81,7 +81,7 @@ type Session struct {
 
 	// The driver's message buffer (serve.go): held while messages come,
 	// and across ServeReady calls while one is arriving; nil when idle.
-	lmsg *pool.Buffer
+	lmsg *bufpool.Buffer
 
 	owner any // the value that embeds the session (see Init), or nil
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/deflate"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // WriteMessage sends data as one message of type typ, split into frames of
@@ -88,7 +88,7 @@ func (s *Session) NextWriter(ctx context.Context, typ MessageType) (io.WriteClos
 	if s.compresses(math.MaxInt) {
 		// The size is not known yet: the threshold does not apply.
 		w.enc = s.compressor()
-		w.zb = pool.GetBuffer(4096)
+		w.zb = bufpool.Get(4096)
 		w.rsv = frame.Rsv1
 	}
 	return w, nil
@@ -104,7 +104,7 @@ type messageWriter struct {
 
 	// With compression: the message's compressor and its output buffer.
 	enc *deflate.Compressor
-	zb  *pool.Buffer
+	zb  *bufpool.Buffer
 }
 
 func (w *messageWriter) Write(p []byte) (int, error) {
@@ -158,7 +158,7 @@ func (w *messageWriter) Close() error {
 	err := w.flush(true)
 	if w.enc != nil {
 		w.s.releaseCompressor(w.enc)
-		pool.PutBuffer(w.zb)
+		bufpool.Put(w.zb)
 		w.enc, w.zb = nil, nil
 	}
 	return err

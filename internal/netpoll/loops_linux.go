@@ -8,7 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/rfc6455/websocket/pool"
+	"github.com/rfc6455/websocket/internal/affinity"
 )
 
 // Loops is a fixed set of event loops (see the package doc). Loops exist
@@ -77,7 +77,7 @@ func (ls *Loops) Start() error {
 	for i, l := range ls.loops {
 		ls.wg.Go(func() {
 			if ls.Affinity {
-				pool.PinThread(i)
+				affinity.PinThread(i)
 			}
 			l.run()
 		})

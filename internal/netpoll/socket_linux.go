@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/netpoll/sys"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // A Handler receives a Socket's events, on the socket's loop.
@@ -49,7 +49,7 @@ type Socket struct {
 	rtimer *LoopTimer   // fires at the read deadline; guarded by mu
 
 	mu      sync.Mutex // the write side and the interest set
-	pending *pool.Buffer
+	pending *bufpool.Buffer
 	room    chan struct{} // closed when writers may go on
 	werr    error
 
@@ -224,7 +224,7 @@ func (s *Socket) isClosed() bool { return s.st.Load()&stClosed != 0 }
 func (s *Socket) dropPending() {
 	if s.pending != nil {
 		s.pending.B = s.pending.B[:0]
-		pool.PutBuffer(s.pending)
+		bufpool.Put(s.pending)
 		s.pending, s.poff = nil, 0
 	}
 }

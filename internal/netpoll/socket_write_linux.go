@@ -8,8 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/netpoll/sys"
-	"github.com/rfc6455/websocket/pool"
 )
 
 // The write side of a Socket: writes that never wait for the peer, what
@@ -88,7 +88,7 @@ func (s *Socket) writeBuffers(bufs [][]byte) (int64, error) {
 		if written == total {
 			return total, nil
 		}
-		s.pending = pool.GetBuffer(int(total - written))
+		s.pending = bufpool.Get(int(total - written))
 	} else if len(s.pending.B)-int(s.poff) > maxPending {
 		s.werr = ErrSlowConsumer
 		return 0, s.werr
@@ -221,7 +221,7 @@ func (s *Socket) flush() (closeNow bool) {
 	left := len(s.pending.B) - int(s.poff)
 	if left == 0 || err != nil {
 		s.pending.B = s.pending.B[:0]
-		pool.PutBuffer(s.pending)
+		bufpool.Put(s.pending)
 		s.pending, s.poff, left = nil, 0, 0
 	} else if int(s.poff) > left {
 		// Move the rest to the front when it is the smaller part.

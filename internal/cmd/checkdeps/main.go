@@ -53,17 +53,23 @@ var rules = []rule{
 	{"frame", nil},
 	{"handshake", nil},
 	{"endpoint", nil},
-	{"pool", nil},
+	// The worker pool pins its workers with the affinity leaf, as the
+	// poller pins its loops.
+	{"pool", []string{"internal/affinity"}},
+	// The byte-buffer pools: plumbing shared by conn, session, the
+	// poller and the root.
+	{"internal/bufpool", nil},
+	{"internal/affinity", nil},
 	{"internal/utf8", nil},
 	{"internal/testutil", nil},
 	// conn is the frame transport over the Transport seam: it never sees
 	// the poller that implements one of its transports.
-	{"conn", []string{"frame", "pool", "internal/utf8", "internal/deflate", "internal/testutil"}},
+	{"conn", []string{"frame", "internal/bufpool", "internal/utf8", "internal/deflate", "internal/testutil"}},
 	// The poller is a layer of its own over its raw-syscall leaf: it knows
 	// nothing of frames, connections or sessions.
 	{"internal/netpoll/sys", nil},
-	{"internal/netpoll", []string{"internal/netpoll/sys", "pool", "internal/testutil"}},
-	{"session", []string{"conn", "frame", "pool", "internal/..."}},
+	{"internal/netpoll", []string{"internal/netpoll/sys", "internal/bufpool", "internal/affinity", "internal/testutil"}},
+	{"session", []string{"conn", "frame", "internal/..."}},
 	{"", []string{"..."}}, // the root package: anything below it
 	{"autobahn/...", []string{"", "frame", "handshake", "internal/...", "autobahn/..."}},
 	{"fuzz/...", []string{"..."}},

@@ -46,15 +46,20 @@ func TestCheck(t *testing.T) {
 	}{
 		{"leaf with std imports", pkg("frame", []string{"encoding/binary", "errors"}, []string{"testing", "frame"}), nil},
 		{"leaf importing a sibling", pkg("frame", []string{"pool"}, nil), []string{"frame: imports pool, against the data flow; it may import: none"}},
-		{"conn with its allowed imports", pkg("conn", []string{"frame", "pool", "internal/utf8", "net"}, []string{"internal/testutil", "conn"}), nil},
-		{"conn importing session", pkg("conn", []string{"session"}, nil), []string{"conn: imports session, against the data flow; it may import: frame, pool, internal/utf8, internal/deflate, internal/testutil"}},
+		{"the worker pool over the affinity leaf", pkg("pool", []string{"internal/affinity"}, []string{"internal/testutil"}), nil},
+		{"the worker pool importing conn", pkg("pool", []string{"conn"}, nil), []string{"pool: imports conn"}},
+		{"conn with its allowed imports", pkg("conn", []string{"frame", "internal/bufpool", "internal/utf8", "net"}, []string{"internal/testutil", "conn"}), nil},
+		{"conn importing session", pkg("conn", []string{"session"}, nil), []string{"conn: imports session, against the data flow; it may import: frame, internal/bufpool, internal/utf8, internal/deflate, internal/testutil"}},
+		{"conn importing the worker pool", pkg("conn", []string{"pool"}, nil), []string{"conn: imports pool"}},
 		{"conn importing the poller", pkg("conn", []string{"internal/netpoll"}, nil), []string{"conn: imports internal/netpoll"}},
-		{"the poller over its leaf", pkg("internal/netpoll", []string{"internal/netpoll/sys", "pool"}, nil), nil},
+		{"the poller over its leaves", pkg("internal/netpoll", []string{"internal/netpoll/sys", "internal/bufpool", "internal/affinity"}, nil), nil},
+		{"the poller importing the worker pool", pkg("internal/netpoll", []string{"pool"}, nil), []string{"internal/netpoll: imports pool"}},
 		{"the poller importing conn", pkg("internal/netpoll", []string{"conn"}, nil), []string{"internal/netpoll: imports conn"}},
 		{"the leaf importing the poller", pkg("internal/netpoll/sys", []string{"internal/netpoll"}, nil), []string{"internal/netpoll/sys: imports internal/netpoll"}},
 		{"conn importing the root", pkg("conn", []string{"."}, nil), []string{"conn: imports the root package"}},
 		{"conn tests importing handshake", pkg("conn", nil, []string{"handshake"}), []string{"conn (tests): imports handshake"}},
-		{"session below the root", pkg("session", []string{"conn", "frame", "pool", "internal/utf8"}, nil), nil},
+		{"session below the root", pkg("session", []string{"conn", "frame", "internal/bufpool", "internal/utf8"}, nil), nil},
+		{"session importing the worker pool", pkg("session", []string{"pool"}, nil), []string{"session: imports pool"}},
 		{"session importing handshake", pkg("session", []string{"handshake"}, nil), []string{"session: imports handshake"}},
 		{"root imports everything", pkg(".", []string{"conn", "session", "handshake", "endpoint", "frame", "pool", "internal/utf8"}, nil), nil},
 		{"testutil outside tests", pkg("session", []string{"internal/testutil"}, nil), []string{"session: imports internal/testutil, which is for _test files only"}},
@@ -183,7 +188,7 @@ func TestRulesAreConsistent(t *testing.T) {
 		}
 	}
 	// Leaves import none of the module's packages.
-	for _, leaf := range []string{"frame", "handshake", "endpoint", "pool", "internal/utf8", "internal/testutil"} {
+	for _, leaf := range []string{"frame", "handshake", "endpoint", "internal/bufpool", "internal/affinity", "internal/utf8", "internal/testutil"} {
 		if r, ok := ruleFor(leaf); !ok || len(r.allow) != 0 {
 			t.Errorf("%s: rule %+v, want a leaf", leaf, r)
 		}

@@ -1,4 +1,4 @@
-package pool
+package bufpool
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestGetBufferClasses(t *testing.T) {
+func TestGetClasses(t *testing.T) {
 	const KiB, MiB = 1 << 10, 1 << 20
 	tests := []struct {
 		size, wantCap int
@@ -28,16 +28,16 @@ func TestGetBufferClasses(t *testing.T) {
 		{16 * MiB, 16 * MiB},
 	}
 	for _, tt := range tests {
-		b := GetBuffer(tt.size)
+		b := Get(tt.size)
 		if len(b.B) != 0 || cap(b.B) != tt.wantCap {
-			t.Errorf("GetBuffer(%d): len %d cap %d, want len 0 cap %d", tt.size, len(b.B), cap(b.B), tt.wantCap)
+			t.Errorf("Get(%d): len %d cap %d, want len 0 cap %d", tt.size, len(b.B), cap(b.B), tt.wantCap)
 		}
-		PutBuffer(b)
+		Put(b)
 	}
 }
 
 // Every size from 0 to 64 KiB maps to the smallest class that holds it.
-func TestGetBufferSmallestClass(t *testing.T) {
+func TestGetSmallestClass(t *testing.T) {
 	for size := 0; size <= 64<<10; size++ {
 		c := bufferClass(size)
 		got := 1 << (minBufferShift + c)
@@ -47,97 +47,97 @@ func TestGetBufferSmallestClass(t *testing.T) {
 	}
 }
 
-func TestPutBufferResetsLength(t *testing.T) {
+func TestPutResetsLength(t *testing.T) {
 	// Put a full buffer and look for it again: whenever it comes back, it
 	// must come back empty.
 	for range 100 {
-		b := GetBuffer(300)
+		b := Get(300)
 		b.B = append(b.B, "some data"...)
-		PutBuffer(b)
-		if b2 := GetBuffer(300); len(b2.B) != 0 {
-			t.Fatalf("GetBuffer returned len %d", len(b2.B))
+		Put(b)
+		if b2 := Get(300); len(b2.B) != 0 {
+			t.Fatalf("Get returned len %d", len(b2.B))
 		}
 	}
 }
 
-func TestPutBufferReuses(t *testing.T) {
+func TestPutReuses(t *testing.T) {
 	// sync.Pool makes no promise and drops items under the race detector,
 	// but with a hundred tries a pool that never reuses is broken.
 	for range 100 {
-		b := GetBuffer(1000)
-		PutBuffer(b)
-		if GetBuffer(1000) == b {
+		b := Get(1000)
+		Put(b)
+		if Get(1000) == b {
 			return
 		}
 	}
 	t.Fatal("a returned buffer was never handed out again")
 }
 
-func TestPutBufferDropsOddCapacities(t *testing.T) {
+func TestPutDropsOddCapacities(t *testing.T) {
 	odd := []*Buffer{
 		{B: make([]byte, 0, 300)},     // between classes
 		{B: make([]byte, 0, 100)},     // below the smallest class
 		{B: make([]byte, 0, 8<<20)},   // power of two above the largest class
-		{B: make([]byte, 0, 4<<20+1)}, // what GetBuffer(4<<20+1) returns
+		{B: make([]byte, 0, 4<<20+1)}, // what Get(4<<20+1) returns
 		{B: nil},
 	}
 	for _, b := range odd {
-		PutBuffer(b)
+		Put(b)
 	}
-	PutBuffer(nil)
+	Put(nil)
 	// No class may hand out one of them: every buffer from a class has
 	// exactly the class's capacity.
 	for c := range bufferClasses {
 		size := 1 << (minBufferShift + c)
 		var held []*Buffer
 		for range 20 {
-			b := GetBuffer(size)
+			b := Get(size)
 			if cap(b.B) != size {
-				t.Fatalf("GetBuffer(%d) returned cap %d", size, cap(b.B))
+				t.Fatalf("Get(%d) returned cap %d", size, cap(b.B))
 			}
 			for _, o := range odd {
 				if b == o {
-					t.Fatalf("GetBuffer(%d) returned a dropped buffer of cap %d", size, cap(o.B))
+					t.Fatalf("Get(%d) returned a dropped buffer of cap %d", size, cap(o.B))
 				}
 			}
 			held = append(held, b)
 		}
 		for _, b := range held {
-			PutBuffer(b)
+			Put(b)
 		}
 	}
 }
 
-func TestPutBufferRefilesGrownBuffer(t *testing.T) {
+func TestPutRefilesGrownBuffer(t *testing.T) {
 	// A buffer that append regrew to a class size belongs to that class,
 	// whatever class it came from.
-	b := GetBuffer(256)
+	b := Get(256)
 	b.B = make([]byte, 0, 1024)
-	PutBuffer(b)
+	Put(b)
 	for range 100 {
-		got := GetBuffer(256)
+		got := Get(256)
 		if got == b {
 			t.Fatal("a 1 KiB buffer was returned to the 256 B class")
 		}
-		PutBuffer(got)
+		Put(got)
 	}
 	for range 100 {
 		b := &Buffer{B: make([]byte, 10, 1024)}
-		PutBuffer(b)
-		if GetBuffer(1000) == b {
+		Put(b)
+		if Get(1000) == b {
 			return
 		}
 	}
 	t.Fatal("a 1 KiB buffer never came out of the 1 KiB class")
 }
 
-func TestGetBufferNegative(t *testing.T) {
+func TestGetNegative(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Fatal("GetBuffer(-1) did not panic")
+			t.Fatal("Get(-1) did not panic")
 		}
 	}()
-	GetBuffer(-1)
+	Get(-1)
 }
 
 func TestBufferAllocs(t *testing.T) {
@@ -145,13 +145,13 @@ func TestBufferAllocs(t *testing.T) {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
 	for _, size := range []int{0, 256, 5000, 1 << 20, 4 << 20} {
-		PutBuffer(GetBuffer(size)) // warm the class
+		Put(Get(size)) // warm the class
 		if n := testing.AllocsPerRun(1000, func() {
-			b := GetBuffer(size)
+			b := Get(size)
 			b.B = append(b.B, 'x')
-			PutBuffer(b)
+			Put(b)
 		}); n != 0 {
-			t.Errorf("GetBuffer(%d)+PutBuffer: %v allocations per run, want 0", size, n)
+			t.Errorf("Get(%d)+Put: %v allocations per run, want 0", size, n)
 		}
 	}
 }
@@ -168,7 +168,7 @@ func TestBufferConcurrent(t *testing.T) {
 			mark := byte(w + 1)
 			for i := range rounds {
 				size := 200 + (i*w*37)%5000
-				b := GetBuffer(size)
+				b := Get(size)
 				b.B = b.B[:size]
 				for j := range b.B {
 					b.B[j] = mark
@@ -179,7 +179,7 @@ func TestBufferConcurrent(t *testing.T) {
 						return
 					}
 				}
-				PutBuffer(b)
+				Put(b)
 			}
 		})
 	}
@@ -197,9 +197,9 @@ func BenchmarkBuffer(b *testing.B) {
 		b.Run(fmt.Sprintf("GetPut/%d", size), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				buf := GetBuffer(size)
+				buf := Get(size)
 				buf.B = append(buf.B, 1)
-				PutBuffer(buf)
+				Put(buf)
 			}
 		})
 		b.Run(fmt.Sprintf("make/%d", size), func(b *testing.B) {
@@ -214,9 +214,9 @@ func BenchmarkBuffer(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				buf := GetBuffer(4096)
+				buf := Get(4096)
 				buf.B = append(buf.B, 1)
-				PutBuffer(buf)
+				Put(buf)
 			}
 		})
 	})

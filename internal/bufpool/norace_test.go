@@ -1,5 +1,5 @@
 //go:build !race
 
-package pool
+package bufpool
 
 const raceEnabled = false

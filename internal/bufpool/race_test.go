@@ -1,6 +1,6 @@
 //go:build race
 
-package pool
+package bufpool
 
 // raceEnabled: the race detector makes sync.Pool drop a random share of
 // what is put into it, so reuse and allocation counts are not exact.
