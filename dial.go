@@ -54,7 +54,7 @@ type DialOptions struct {
 	// together. Default 10 s.
 	HandshakeTimeout time.Duration
 
-	// MaxHeaderBytes bounds the response head. Default 8 KiB.
+	// MaxHeaderBytes bounds the response head. Default 16 KiB.
 	MaxHeaderBytes int
 }
 

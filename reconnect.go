@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
 // ReconnectState is the state of a ReconnectingClient.
@@ -46,13 +48,6 @@ func (s ReconnectState) String() string {
 	}
 	return "ReconnectState(" + strconv.Itoa(int(s)) + ")"
 }
-
-// Defaults of ReconnectOptions.
-const (
-	DefaultMinBackoff = 100 * time.Millisecond
-	DefaultMaxBackoff = 30 * time.Second
-	DefaultJitter     = 0.2
-)
 
 var (
 	// ErrNotConnected is returned by ReconnectingClient.Send when no
@@ -177,15 +172,15 @@ func NewReconnectingClient(opts ReconnectOptions) (*ReconnectingClient, error) {
 	}
 	r := &ReconnectingClient{
 		opts:       opts,
-		minBackoff: durationOr(opts.MinBackoff, DefaultMinBackoff),
-		maxBackoff: durationOr(opts.MaxBackoff, DefaultMaxBackoff),
+		minBackoff: durationOr(opts.MinBackoff, defaults.MinBackoff),
+		maxBackoff: durationOr(opts.MaxBackoff, defaults.MaxBackoff),
 		jitter:     opts.Jitter,
 		done:       make(chan struct{}),
 	}
 	r.opts.URLs = append([]string(nil), opts.URLs...)
 	switch {
 	case r.jitter == 0:
-		r.jitter = DefaultJitter
+		r.jitter = defaults.Jitter
 	case r.jitter < 0:
 		r.jitter = 0
 	case r.jitter > 1:

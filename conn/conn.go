@@ -10,19 +10,8 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/defaults"
 	"github.com/rfc6455/websocket/pool"
-)
-
-// Defaults used when a Config field is zero.
-const (
-	DefaultReadBufferSize  = 4096
-	DefaultWriteBufferSize = 4096
-	// DefaultMaxMessageSize lets a 16 MiB message through (the Autobahn
-	// testsuite's largest) with room to spare, and bounds what one peer can
-	// make a connection hold.
-	DefaultMaxMessageSize = 32 << 20
-	// DefaultCloseFlushTimeout bounds how long Close waits to flush.
-	DefaultCloseFlushTimeout = 2 * time.Second
 )
 
 // Errors returned by Conn.
@@ -66,7 +55,7 @@ type Config struct {
 
 	// MaxMessageSize is the largest sum of frame payloads in one data
 	// message; past it the connection fails with 1009 before the
-	// offending payload is read. Default DefaultMaxMessageSize (32 MiB).
+	// offending payload is read. Default 32 MiB.
 	// Negative: no limit (not recommended: a peer can then make the
 	// application buffer without bound).
 	MaxMessageSize int64
@@ -91,14 +80,14 @@ type Config struct {
 
 func (cfg *Config) readBufferSize() int {
 	if cfg == nil || cfg.ReadBufferSize <= 0 {
-		return DefaultReadBufferSize
+		return defaults.ReadBufferSize
 	}
 	return cfg.ReadBufferSize
 }
 
 func (cfg *Config) writeBufferSize() int {
 	if cfg == nil || cfg.WriteBufferSize <= 0 {
-		return DefaultWriteBufferSize
+		return defaults.WriteBufferSize
 	}
 	return cfg.WriteBufferSize
 }
@@ -224,7 +213,7 @@ func NewTransport(t Transport, role Role, cfg *Config) *Conn {
 	if cfg.OnStateChange != nil || cfg.OnClose != nil {
 		c.cfg.hooks = &hooks{onStateChange: cfg.OnStateChange, onClose: cfg.OnClose}
 	}
-	maxMsg := limit(cfg.MaxMessageSize, DefaultMaxMessageSize)
+	maxMsg := limit(cfg.MaxMessageSize, defaults.MaxMessageSize)
 	maxFrame := limit(cfg.MaxFrameSize, maxMsg)
 	if maxMsg > 0 && (maxFrame == 0 || maxFrame > maxMsg) {
 		maxFrame = maxMsg

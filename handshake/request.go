@@ -63,7 +63,7 @@ type Request struct {
 // Request is the caller's to keep.
 //
 // A head larger than maxSize bytes (start line, fields and empty line; zero
-// or less means [DefaultMaxHeadSize]) gives an [*Error] with status 431. A
+// or less means 16 KiB) gives an [*Error] with status 431. A
 // malformed head gives an *Error with status 400; among the things refused
 // are obsolete line folding, field names that are not tokens, control
 // characters in values, a repeated Host, Origin, Sec-WebSocket-Key or

@@ -46,19 +46,22 @@ type rule struct {
 // rules is the import table of DESIGN.md. The first matching rule applies,
 // so specific patterns come before the catch-alls.
 var rules = []rule{
+	// internal/defaults holds every layer's default values: a leaf below
+	// the leaves, which they may import and which imports nothing.
+	{"internal/defaults", nil},
 	{"frame", nil},
-	{"handshake", nil},
-	{"endpoint", nil},
+	{"handshake", []string{"internal/defaults"}},
+	{"endpoint", []string{"internal/defaults"}},
 	{"pool", nil},
 	{"internal/utf8", nil},
 	{"internal/testutil", nil},
 	// conn is the frame transport over the Transport seam: it never sees
 	// the poller that implements one of its transports.
-	{"conn", []string{"frame", "pool", "internal/utf8", "internal/deflate", "internal/testutil"}},
+	{"conn", []string{"frame", "pool", "internal/utf8", "internal/deflate", "internal/defaults", "internal/testutil"}},
 	// The poller is a layer of its own over its raw-syscall leaf: it knows
 	// nothing of frames, connections or sessions.
 	{"internal/netpoll/sys", nil},
-	{"internal/netpoll", []string{"internal/netpoll/sys", "pool", "internal/testutil"}},
+	{"internal/netpoll", []string{"internal/netpoll/sys", "pool", "internal/defaults", "internal/testutil"}},
 	{"session", []string{"conn", "frame", "pool", "internal/..."}},
 	{"", []string{"..."}}, // the root package: anything below it
 	{"autobahn/...", []string{"", "frame", "handshake", "internal/...", "autobahn/..."}},

@@ -46,8 +46,12 @@ func TestCheck(t *testing.T) {
 	}{
 		{"leaf with std imports", pkg("frame", []string{"encoding/binary", "errors"}, []string{"testing", "frame"}), nil},
 		{"leaf importing a sibling", pkg("frame", []string{"pool"}, nil), []string{"frame: imports pool, against the data flow; it may import: none"}},
+		{"handshake on the defaults", pkg("handshake", []string{"internal/defaults", "net/http"}, nil), nil},
+		{"handshake importing frame", pkg("handshake", []string{"frame"}, nil), []string{"handshake: imports frame, against the data flow; it may import: internal/defaults"}},
+		{"the defaults importing a leaf", pkg("internal/defaults", []string{"frame"}, nil), []string{"internal/defaults: imports frame"}},
+		{"the poller on the defaults", pkg("internal/netpoll", []string{"internal/defaults"}, nil), nil},
 		{"conn with its allowed imports", pkg("conn", []string{"frame", "pool", "internal/utf8", "net"}, []string{"internal/testutil", "conn"}), nil},
-		{"conn importing session", pkg("conn", []string{"session"}, nil), []string{"conn: imports session, against the data flow; it may import: frame, pool, internal/utf8, internal/deflate, internal/testutil"}},
+		{"conn importing session", pkg("conn", []string{"session"}, nil), []string{"conn: imports session, against the data flow; it may import: frame, pool, internal/utf8, internal/deflate, internal/defaults, internal/testutil"}},
 		{"conn importing the poller", pkg("conn", []string{"internal/netpoll"}, nil), []string{"conn: imports internal/netpoll"}},
 		{"the poller over its leaf", pkg("internal/netpoll", []string{"internal/netpoll/sys", "pool"}, nil), nil},
 		{"the poller importing conn", pkg("internal/netpoll", []string{"conn"}, nil), []string{"internal/netpoll: imports conn"}},
@@ -182,9 +186,11 @@ func TestRulesAreConsistent(t *testing.T) {
 			}
 		}
 	}
-	// Leaves import none of the module's packages.
-	for _, leaf := range []string{"frame", "handshake", "endpoint", "pool", "internal/utf8", "internal/testutil"} {
-		if r, ok := ruleFor(leaf); !ok || len(r.allow) != 0 {
+	// Leaves import none of the module's packages but the defaults, which
+	// import nothing.
+	for _, leaf := range []string{"internal/defaults", "frame", "handshake", "endpoint", "pool", "internal/utf8", "internal/testutil"} {
+		r, ok := ruleFor(leaf)
+		if !ok || len(r.allow) > 1 || len(r.allow) == 1 && (r.allow[0] != "internal/defaults" || leaf == "internal/defaults") {
 			t.Errorf("%s: rule %+v, want a leaf", leaf, r)
 		}
 	}
