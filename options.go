@@ -44,7 +44,7 @@ type Options struct {
 
 	// PingInterval, if positive, sends a ping that often; the pong must
 	// arrive within PongTimeout (default PingInterval) or the connection
-	// ends with session.ErrPongTimeout. The pong is seen only by a running
+	// ends with ErrPongTimeout. The pong is seen only by a running
 	// reader (Serve, a ReadMessage loop, or a push-style Server). Default
 	// 0: no heartbeat.
 	PingInterval, PongTimeout time.Duration

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,12 +160,8 @@ func NewReconnectingClient(opts ReconnectOptions) (*ReconnectingClient, error) {
 		return nil, errors.New("websocket: ReconnectOptions.URLs is empty")
 	}
 	for _, raw := range opts.URLs {
-		u, err := url.Parse(raw)
-		if err != nil {
+		if _, err := parseURL(raw); err != nil {
 			return nil, err
-		}
-		if s := strings.ToLower(u.Scheme); s != "ws" && s != "wss" {
-			return nil, fmt.Errorf("%w: %q", ErrBadURL, raw)
 		}
 	}
 	r := &ReconnectingClient{

@@ -19,8 +19,6 @@ var (
 	// ErrCloseSent is returned by WriteFrame for a data frame once a close
 	// frame has been written: RFC 6455 §5.5.1 forbids data after it.
 	ErrCloseSent = errors.New("websocket: close frame already sent")
-	// ErrNotConnected is returned when a Conn is used before Open.
-	ErrNotConnected = errors.New("websocket: connection not open")
 	// ErrInterrupted is returned by WaitReadable after Interrupt.
 	ErrInterrupted = errors.New("websocket: wait interrupted")
 	// ErrWouldBlock is what the reading methods return when the
@@ -30,6 +28,11 @@ var (
 	// read continues where this one stopped.
 	ErrWouldBlock = errors.New("websocket: no bytes ready")
 )
+
+// errNotOpen is returned when a Conn is used before Open: a programming
+// error (a Conn from the root package is always open), which nobody needs
+// to match.
+var errNotOpen = errors.New("websocket: connection not open")
 
 // aLongTimeAgo is a deadline that has passed: it wakes a blocked read.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -246,7 +249,7 @@ func (c *Conn) Open(buffered []byte) error {
 	c.w = copy(c.rbuf, buffered)
 	c.since = time.Now().UnixNano()
 	if !c.transition(Connecting, Connected) {
-		return ErrNotConnected
+		return errNotOpen
 	}
 	return nil
 }

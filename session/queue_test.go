@@ -14,6 +14,7 @@ import (
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/testutil"
+	"github.com/rfc6455/websocket/pool"
 )
 
 // stalledPair returns a server session with opts over loopback TCP and the
@@ -155,11 +156,11 @@ func TestEnqueueWithoutQueue(t *testing.T) {
 
 func TestEnqueueInvalid(t *testing.T) {
 	_, server := pair(t, nil, &Options{SendQueueSize: 2})
-	if err := server.Enqueue(MessageType(frame.OpPing), nil); err != ErrMessageType {
-		t.Errorf("Enqueue(ping) = %v, want ErrMessageType", err)
+	if err := server.Enqueue(MessageType(frame.OpPing), nil); err != errMessageType {
+		t.Errorf("Enqueue(ping) = %v, want errMessageType", err)
 	}
-	if err := server.enqueuePrepared(conn.Prepare(frame.OpClose, nil)); err != ErrMessageType {
-		t.Errorf("enqueuePrepared(close frame) = %v, want ErrMessageType", err)
+	if err := server.enqueuePrepared(conn.Prepare(frame.OpClose, nil)); err != errMessageType {
+		t.Errorf("enqueuePrepared(close frame) = %v, want errMessageType", err)
 	}
 }
 
@@ -216,12 +217,12 @@ func TestPolicyBlock(t *testing.T) {
 	const slow = 200 * time.Millisecond
 	s, raw := stalledPair(t, &Options{SendQueueSize: 4, SlowTimeout: slow})
 	accepted, err := fill(t, s, 5*slow)
-	if err != ErrQueueTimeout {
-		t.Fatalf("Enqueue on a full queue = %v, want ErrQueueTimeout", err)
+	if err != errQueueTimeout || !errors.Is(err, ErrQueueFull) || !errors.Is(err, pool.ErrQueueFull) {
+		t.Fatalf("Enqueue on a full queue = %v, want errQueueTimeout, which is an ErrQueueFull", err)
 	}
 	start := time.Now()
-	if err := s.Enqueue(Binary, numbered(accepted, 16<<10)); err != ErrQueueTimeout {
-		t.Fatalf("again: %v, want ErrQueueTimeout", err)
+	if err := s.Enqueue(Binary, numbered(accepted, 16<<10)); err != errQueueTimeout {
+		t.Fatalf("again: %v, want errQueueTimeout", err)
 	}
 	if d := time.Since(start); d < slow-10*time.Millisecond || d > 5*slow {
 		t.Errorf("Enqueue waited %v, want about SlowTimeout (%v)", d, slow)

@@ -49,6 +49,9 @@ var rules = []rule{
 	// internal/defaults holds every layer's default values: a leaf below
 	// the leaves, which they may import and which imports nothing.
 	{"internal/defaults", nil},
+	// internal/errs holds the sentinels that layers which cannot import
+	// one another both raise (the poller and session): a leaf too.
+	{"internal/errs", nil},
 	{"frame", nil},
 	{"handshake", []string{"internal/defaults"}},
 	{"endpoint", []string{"internal/defaults"}},
@@ -61,15 +64,15 @@ var rules = []rule{
 	// The poller is a layer of its own over its raw-syscall leaf: it knows
 	// nothing of frames, connections or sessions.
 	{"internal/netpoll/sys", nil},
-	{"internal/netpoll", []string{"internal/netpoll/sys", "pool", "internal/defaults", "internal/testutil"}},
+	{"internal/netpoll", []string{"internal/netpoll/sys", "pool", "internal/defaults", "internal/errs", "internal/testutil"}},
 	{"session", []string{"conn", "frame", "pool", "internal/..."}},
 	{"", []string{"..."}}, // the root package: anything below it
 	{"autobahn/...", []string{"", "frame", "handshake", "internal/...", "autobahn/..."}},
 	{"fuzz/...", []string{"..."}},
-	// Interop tests talk to real peers through the public API (session
-	// for its sentinel errors), and read what crossed the wire with
-	// frame's parser.
-	{"interop/...", []string{"", "frame", "session", "internal/..."}},
+	// Interop tests talk to real peers through the public API (whose
+	// root re-exports the sentinel errors), and read what crossed the
+	// wire with frame's parser.
+	{"interop/...", []string{"", "frame", "internal/..."}},
 	// Examples use the front door: the root package, and frame.
 	{"examples/...", []string{"", "frame"}},
 	// Development tools are commands: nobody can import them.
