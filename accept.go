@@ -46,7 +46,7 @@ type AcceptOptions struct {
 	HandshakeTimeout time.Duration
 
 	// MaxHeaderBytes bounds the request line and headers on the raw path;
-	// past it the client gets 431. Default 8 KiB.
+	// past it the client gets 431. Default 16 KiB.
 	MaxHeaderBytes int
 
 	// resolved, set on a Server's own copy, is its options resolved once

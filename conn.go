@@ -63,7 +63,7 @@ func ownerOf(s *session.Session) *Conn { return s.Owner().(*Conn) }
 // Options.MaxMessageSize fails the connection with 1009 before its payload
 // is read. After the connection has ended, ReadMessage returns how (a
 // *CloseError). On a Server in IOEventLoop mode the loop does the reading,
-// and ReadMessage returns session.ErrEventLoop.
+// and ReadMessage returns ErrEventLoop.
 func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
 	return c.s.ReadMessage(ctx)
 }

@@ -54,12 +54,9 @@ type DialOptions struct {
 	// together. Default 10 s.
 	HandshakeTimeout time.Duration
 
-	// MaxHeaderBytes bounds the response head. Default 8 KiB.
+	// MaxHeaderBytes bounds the response head. Default 16 KiB.
 	MaxHeaderBytes int
 }
-
-// ErrBadURL is returned by Dial for a URL that is not ws:// or wss://.
-var ErrBadURL = errors.New("websocket: URL scheme must be ws or wss")
 
 // Dial opens a WebSocket connection to rawURL (ws:// or wss://). ctx and
 // opts.HandshakeTimeout bound the dial and the handshake; once Dial
@@ -69,18 +66,11 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	u, err := url.Parse(rawURL)
+	u, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	var secure bool
-	switch strings.ToLower(u.Scheme) {
-	case "ws":
-	case "wss":
-		secure = true
-	default:
-		return nil, ErrBadURL
-	}
+	secure := strings.EqualFold(u.Scheme, "wss")
 	cfg := opts.Options.resolve(opts.HandshakeTimeout, opts.MaxHeaderBytes, false)
 	ctx, cancel := context.WithTimeout(ctx, cfg.handshakeTimeout)
 	defer cancel()
@@ -95,6 +85,18 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 		return nil, err
 	}
 	return c, nil
+}
+
+// parseURL parses a ws:// or wss:// URL. Its errors wrap ErrBadURL.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadURL, err)
+	}
+	if s := strings.ToLower(u.Scheme); s != "ws" && s != "wss" {
+		return nil, fmt.Errorf("%w: scheme %q is not ws or wss", ErrBadURL, u.Scheme)
+	}
+	return u, nil
 }
 
 // dialTCP opens the connection to u's host: through opts.NetDialContext if

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/endpoint"
 	"github.com/rfc6455/websocket/handshake"
 )
 
@@ -46,8 +47,17 @@ func TestDialBadURL(t *testing.T) {
 		t.Errorf("Dial(WS://...): ErrBadURL, want the scheme accepted")
 	}
 	dialed = false
-	if _, err := websocket.Dial(context.Background(), "ws://[::1", opts); err == nil {
-		t.Error("Dial of an unparsable URL succeeded")
+	for _, u := range []string{"ws://[::1", "ws://a b/", "ws://%zz/"} {
+		if _, err := websocket.Dial(context.Background(), u, opts); !errors.Is(err, websocket.ErrBadURL) {
+			t.Errorf("Dial(%q): %v, want an ErrBadURL", u, err)
+		}
+	}
+	// Without NetDialContext the host and port are checked by package
+	// endpoint, whose error is the same value.
+	for _, u := range []string{"ws://", "ws://127.0.0.1:99999/", "wss://:443/"} {
+		if _, err := websocket.Dial(context.Background(), u, nil); !errors.Is(err, websocket.ErrBadURL) || !errors.Is(err, endpoint.ErrBadURL) {
+			t.Errorf("Dial(%q): %v, want an ErrBadURL (endpoint's value)", u, err)
+		}
 	}
 	if dialed {
 		t.Error("an unparsable URL was dialed")

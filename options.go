@@ -7,13 +7,8 @@ import (
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/handshake"
+	"github.com/rfc6455/websocket/internal/defaults"
 	"github.com/rfc6455/websocket/session"
-)
-
-// Defaults of the handshake limits (AcceptOptions and DialOptions).
-const (
-	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultMaxHeaderBytes   = 8 << 10
 )
 
 // Options are the settings shared by both roles. The zero value gives the
@@ -49,7 +44,7 @@ type Options struct {
 
 	// PingInterval, if positive, sends a ping that often; the pong must
 	// arrive within PongTimeout (default PingInterval) or the connection
-	// ends with session.ErrPongTimeout. The pong is seen only by a running
+	// ends with ErrPongTimeout. The pong is seen only by a running
 	// reader (Serve, a ReadMessage loop, or a push-style Server). Default
 	// 0: no heartbeat.
 	PingInterval, PongTimeout time.Duration
@@ -178,16 +173,15 @@ type config struct {
 
 // resolve turns o, with the handshake limits of AcceptOptions or
 // DialOptions, into a config for role (server: true). It is the one place
-// the front door applies its defaults: the handshake's here
-// (DefaultHandshakeTimeout, DefaultMaxHeaderBytes); the session's through
-// session.Options.WithDefaults (CloseTimeout 5 s, FragmentSize 1 MiB,
-// PongTimeout PingInterval, SlowTimeout 5 s, SlowCloseCode 1013); the
-// transport's by conn.New (4 KiB buffers, MaxMessageSize 32 MiB,
-// MaxFrameSize MaxMessageSize); compression's by the session (level 1,
-// threshold 128 bytes).
+// the front door applies its defaults, all of them from internal/defaults:
+// the handshake's here (HandshakeTimeout, MaxHeaderBytes); the session's
+// through session.Options.WithDefaults (CloseTimeout, FragmentSize,
+// PongTimeout, SlowTimeout, SlowCloseCode); the transport's by conn.New
+// (buffer sizes, MaxMessageSize, MaxFrameSize); compression's by the
+// session (level, threshold).
 func (o *Options) resolve(handshakeTimeout time.Duration, maxHeaderBytes int, server bool) *config {
 	cfg := &config{
-		handshakeTimeout: durationOr(handshakeTimeout, DefaultHandshakeTimeout),
+		handshakeTimeout: durationOr(handshakeTimeout, defaults.HandshakeTimeout),
 		maxHeaderBytes:   maxHeaderBytes,
 		conn: conn.Config{
 			ReadBufferSize:  o.ReadBufferSize,
@@ -201,7 +195,7 @@ func (o *Options) resolve(handshakeTimeout time.Duration, maxHeaderBytes int, se
 		server:        server,
 	}
 	if cfg.maxHeaderBytes <= 0 {
-		cfg.maxHeaderBytes = DefaultMaxHeaderBytes
+		cfg.maxHeaderBytes = defaults.MaxHeaderBytes
 	}
 	so := session.Options{
 		FragmentSize:  o.FragmentSize,

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
 // ReconnectState is the state of a ReconnectingClient.
@@ -46,13 +46,6 @@ func (s ReconnectState) String() string {
 	}
 	return "ReconnectState(" + strconv.Itoa(int(s)) + ")"
 }
-
-// Defaults of ReconnectOptions.
-const (
-	DefaultMinBackoff = 100 * time.Millisecond
-	DefaultMaxBackoff = 30 * time.Second
-	DefaultJitter     = 0.2
-)
 
 var (
 	// ErrNotConnected is returned by ReconnectingClient.Send when no
@@ -167,25 +160,21 @@ func NewReconnectingClient(opts ReconnectOptions) (*ReconnectingClient, error) {
 		return nil, errors.New("websocket: ReconnectOptions.URLs is empty")
 	}
 	for _, raw := range opts.URLs {
-		u, err := url.Parse(raw)
-		if err != nil {
+		if _, err := parseURL(raw); err != nil {
 			return nil, err
-		}
-		if s := strings.ToLower(u.Scheme); s != "ws" && s != "wss" {
-			return nil, fmt.Errorf("%w: %q", ErrBadURL, raw)
 		}
 	}
 	r := &ReconnectingClient{
 		opts:       opts,
-		minBackoff: durationOr(opts.MinBackoff, DefaultMinBackoff),
-		maxBackoff: durationOr(opts.MaxBackoff, DefaultMaxBackoff),
+		minBackoff: durationOr(opts.MinBackoff, defaults.MinBackoff),
+		maxBackoff: durationOr(opts.MaxBackoff, defaults.MaxBackoff),
 		jitter:     opts.Jitter,
 		done:       make(chan struct{}),
 	}
 	r.opts.URLs = append([]string(nil), opts.URLs...)
 	switch {
 	case r.jitter == 0:
-		r.jitter = DefaultJitter
+		r.jitter = defaults.Jitter
 	case r.jitter < 0:
 		r.jitter = 0
 	case r.jitter > 1:

@@ -5,18 +5,18 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/handshake"
-	"github.com/rfc6455/websocket/session"
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
 // TestResolveDefaults: the zero Options resolve to the documented
 // defaults, and what a user sets goes through to the layers.
 func TestResolveDefaults(t *testing.T) {
 	cfg := (&Options{}).resolve(0, 0, true)
-	if cfg.handshakeTimeout != DefaultHandshakeTimeout || cfg.maxHeaderBytes != DefaultMaxHeaderBytes {
-		t.Errorf("handshake limits %v, %d; want %v, %d", cfg.handshakeTimeout, cfg.maxHeaderBytes, DefaultHandshakeTimeout, DefaultMaxHeaderBytes)
+	if cfg.handshakeTimeout != defaults.HandshakeTimeout || cfg.maxHeaderBytes != defaults.MaxHeaderBytes {
+		t.Errorf("handshake limits %v, %d; want %v, %d", cfg.handshakeTimeout, cfg.maxHeaderBytes, defaults.HandshakeTimeout, defaults.MaxHeaderBytes)
 	}
 	so := cfg.session
-	if so.CloseTimeout != session.DefaultCloseTimeout || so.FragmentSize != session.DefaultFragmentSize || so.SlowTimeout != session.DefaultSlowTimeout || so.SlowCloseCode != StatusTryAgainLater {
+	if so.CloseTimeout != defaults.CloseTimeout || so.FragmentSize != defaults.FragmentSize || so.SlowTimeout != defaults.SlowTimeout || so.SlowCloseCode != StatusTryAgainLater {
 		t.Errorf("session defaults %+v", so)
 	}
 	if !cfg.server {

@@ -12,15 +12,12 @@ import (
 
 	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/internal/bufpool"
+	"github.com/rfc6455/websocket/internal/defaults"
 	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/internal/stack"
 	"github.com/rfc6455/websocket/pool"
 	"github.com/rfc6455/websocket/session"
 )
-
-// DefaultMaxConnections is a Server's connection limit when
-// Server.MaxConnections is zero.
-const DefaultMaxConnections = 10000
 
 // ErrServerClosed is returned by a Server's Serve methods after Shutdown.
 var ErrServerClosed = errors.New("websocket: server closed")
@@ -62,7 +59,7 @@ type Server struct {
 
 	// MaxConnections bounds the connections served at once, handshakes
 	// included; past it clients get 503 before the upgrade. Default
-	// DefaultMaxConnections (10,000). Negative: no limit.
+	// 10,000. Negative: no limit.
 	MaxConnections int
 
 	// TLSConfig is used by ListenAndServeTLS. Default: certificates from
@@ -319,7 +316,7 @@ func (s *Server) context() context.Context {
 
 func (s *Server) maxConnections() int {
 	if s.MaxConnections == 0 {
-		return DefaultMaxConnections
+		return defaults.MaxConnections
 	}
 	return s.MaxConnections
 }

@@ -34,7 +34,7 @@ const (
 	// Conn.Close sends the close frame and returns; the loop completes
 	// the handshake, bounded by Options.CloseTimeout (Conn.Done tells
 	// when). The reading methods (ReadMessage, NextReader) return
-	// session.ErrEventLoop.
+	// ErrEventLoop.
 	IOEventLoop
 )
 

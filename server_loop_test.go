@@ -26,7 +26,6 @@ import (
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/netpoll"
 	"github.com/rfc6455/websocket/pool"
-	"github.com/rfc6455/websocket/session"
 )
 
 // The Server's push style (no Handler, Options.OnMessage) in both I/O
@@ -764,7 +763,7 @@ func TestLoopServerHeartbeat(t *testing.T) {
 			if d := time.Since(start); d > 3*time.Second {
 				t.Fatalf("dropped after %v", d)
 			}
-			if err := recvErr(t, closed, "OnClose"); !errors.Is(err, session.ErrPongTimeout) {
+			if err := recvErr(t, closed, "OnClose"); !errors.Is(err, websocket.ErrPongTimeout) {
 				t.Fatalf("OnClose: %v, want ErrPongTimeout", err)
 			}
 		})
@@ -812,7 +811,7 @@ func TestLoopServerIdleTimeout(t *testing.T) {
 			}
 			p.send(true, 0, frame.OpClose, []byte{0x03, 0xe8})
 			p.expectClose(frame.StatusNormalClosure)
-			if err := recvErr(t, closed, "OnClose"); errors.Is(err, session.ErrIdleTimeout) {
+			if err := recvErr(t, closed, "OnClose"); errors.Is(err, websocket.ErrIdleTimeout) {
 				t.Fatalf("a busy connection ended with %v", err)
 			}
 		})
@@ -828,7 +827,7 @@ func TestLoopServerIdleTimeout(t *testing.T) {
 			}
 			p.send(true, 0, frame.OpClose, []byte{0x03, 0xe8})
 			p.expectEOF()
-			if err := recvErr(t, closed, "OnClose"); !errors.Is(err, session.ErrIdleTimeout) {
+			if err := recvErr(t, closed, "OnClose"); !errors.Is(err, websocket.ErrIdleTimeout) {
 				t.Errorf("OnClose: %v, want ErrIdleTimeout", err)
 			}
 		})
@@ -1557,7 +1556,7 @@ func TestLoopServerMode(t *testing.T) {
 		p.send(true, 0, frame.OpText, []byte("x"))
 		p.expectFrame(frame.OpText, []byte("x"))
 		e := <-errs
-		if !errors.Is(e[0], session.ErrEventLoop) || !errors.Is(e[1], session.ErrEventLoop) {
+		if !errors.Is(e[0], websocket.ErrEventLoop) || !errors.Is(e[1], websocket.ErrEventLoop) {
 			t.Errorf("ReadMessage: %v; NextReader: %v; want ErrEventLoop", e[0], e[1])
 		}
 	})

@@ -3,17 +3,19 @@ package conn
 import (
 	"net"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
-// Close flushes buffered frames (waiting at most DefaultCloseFlushTimeout
-// for a blocked write) and closes the socket. It does not run the WebSocket
+// Close flushes buffered frames (waiting at most 2 s for a blocked
+// write) and closes the socket. It does not run the WebSocket
 // close handshake: package session does. It is safe to call more than once
 // and from any goroutine.
 func (c *Conn) Close() error {
 	if c.State() == Closed {
 		return nil
 	}
-	c.t.SetWriteDeadline(time.Now().Add(DefaultCloseFlushTimeout))
+	c.t.SetWriteDeadline(time.Now().Add(defaults.CloseFlushTimeout))
 	c.wmu.Lock()
 	c.flushLocked()
 	if c.werr == nil {

@@ -11,18 +11,7 @@ import (
 
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/bufpool"
-)
-
-// Defaults used when a Config field is zero.
-const (
-	DefaultReadBufferSize  = 4096
-	DefaultWriteBufferSize = 4096
-	// DefaultMaxMessageSize lets a 16 MiB message through (the Autobahn
-	// testsuite's largest) with room to spare, and bounds what one peer can
-	// make a connection hold.
-	DefaultMaxMessageSize = 32 << 20
-	// DefaultCloseFlushTimeout bounds how long Close waits to flush.
-	DefaultCloseFlushTimeout = 2 * time.Second
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
 // Errors returned by Conn.
@@ -30,8 +19,6 @@ var (
 	// ErrCloseSent is returned by WriteFrame for a data frame once a close
 	// frame has been written: RFC 6455 §5.5.1 forbids data after it.
 	ErrCloseSent = errors.New("websocket: close frame already sent")
-	// ErrNotConnected is returned when a Conn is used before Open.
-	ErrNotConnected = errors.New("websocket: connection not open")
 	// ErrInterrupted is returned by WaitReadable after Interrupt.
 	ErrInterrupted = errors.New("websocket: wait interrupted")
 	// ErrWouldBlock is what the reading methods return when the
@@ -41,6 +28,11 @@ var (
 	// read continues where this one stopped.
 	ErrWouldBlock = errors.New("websocket: no bytes ready")
 )
+
+// errNotOpen is returned when a Conn is used before Open: a programming
+// error (a Conn from the root package is always open), which nobody needs
+// to match.
+var errNotOpen = errors.New("websocket: connection not open")
 
 // aLongTimeAgo is a deadline that has passed: it wakes a blocked read.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -66,7 +58,7 @@ type Config struct {
 
 	// MaxMessageSize is the largest sum of frame payloads in one data
 	// message; past it the connection fails with 1009 before the
-	// offending payload is read. Default DefaultMaxMessageSize (32 MiB).
+	// offending payload is read. Default 32 MiB.
 	// Negative: no limit (not recommended: a peer can then make the
 	// application buffer without bound).
 	MaxMessageSize int64
@@ -91,14 +83,14 @@ type Config struct {
 
 func (cfg *Config) readBufferSize() int {
 	if cfg == nil || cfg.ReadBufferSize <= 0 {
-		return DefaultReadBufferSize
+		return defaults.ReadBufferSize
 	}
 	return cfg.ReadBufferSize
 }
 
 func (cfg *Config) writeBufferSize() int {
 	if cfg == nil || cfg.WriteBufferSize <= 0 {
-		return DefaultWriteBufferSize
+		return defaults.WriteBufferSize
 	}
 	return cfg.WriteBufferSize
 }
@@ -224,7 +216,7 @@ func NewTransport(t Transport, role Role, cfg *Config) *Conn {
 	if cfg.OnStateChange != nil || cfg.OnClose != nil {
 		c.cfg.hooks = &hooks{onStateChange: cfg.OnStateChange, onClose: cfg.OnClose}
 	}
-	maxMsg := limit(cfg.MaxMessageSize, DefaultMaxMessageSize)
+	maxMsg := limit(cfg.MaxMessageSize, defaults.MaxMessageSize)
 	maxFrame := limit(cfg.MaxFrameSize, maxMsg)
 	if maxMsg > 0 && (maxFrame == 0 || maxFrame > maxMsg) {
 		maxFrame = maxMsg
@@ -257,7 +249,7 @@ func (c *Conn) Open(buffered []byte) error {
 	c.w = copy(c.rbuf, buffered)
 	c.since = time.Now().UnixNano()
 	if !c.transition(Connecting, Connected) {
-		return ErrNotConnected
+		return errNotOpen
 	}
 	return nil
 }

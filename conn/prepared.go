@@ -67,7 +67,7 @@ func (c *Conn) writePreparedLocked(p *Prepared, flush bool) error {
 		return c.werr
 	}
 	if !c.opened {
-		return ErrNotConnected
+		return errNotOpen
 	}
 	if c.sentClose {
 		return ErrCloseSent

@@ -144,8 +144,8 @@ func TestWritePreparedControl(t *testing.T) {
 	if want := []byte{0x88, 0x02, 0x03, 0xE9}; !bytes.Equal(rc.buf.Bytes(), want) {
 		t.Errorf("wrote % x, want % x (close, 1001)", rc.buf.Bytes(), want)
 	}
-	if err := New(&replayConn{}, Server, nil).WritePrepared(closing); err != ErrNotConnected {
-		t.Errorf("before Open: %v, want ErrNotConnected", err)
+	if err := New(&replayConn{}, Server, nil).WritePrepared(closing); err != errNotOpen {
+		t.Errorf("before Open: %v, want errNotOpen", err)
 	}
 }
 

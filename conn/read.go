@@ -18,7 +18,7 @@ func (c *Conn) NextFrame() (frame.Header, error) {
 		return frame.Header{}, c.rerr
 	}
 	if !c.opened {
-		return frame.Header{}, ErrNotConnected
+		return frame.Header{}, errNotOpen
 	}
 	if c.ctl {
 		// The last call stopped (a deadline, ErrWouldBlock) while this
@@ -175,7 +175,7 @@ func (c *Conn) WaitReadable() error {
 		return c.rerr
 	}
 	if !c.opened {
-		return ErrNotConnected
+		return errNotOpen
 	}
 	if err := c.fillOnce(); err != errInterrupt {
 		return err

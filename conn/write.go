@@ -128,7 +128,7 @@ func (c *Conn) writeLocked(op frame.Opcode, fin bool, rsv uint8, payload []byte)
 		return c.werr
 	}
 	if !c.opened {
-		return ErrNotConnected
+		return errNotOpen
 	}
 	if c.sentClose {
 		return ErrCloseSent

@@ -5,12 +5,9 @@ import (
 	"errors"
 	"net"
 	"time"
-)
 
-// defaultDelay is the pause before a [Dialer] starts its next attempt
-// while the previous one is still pending: the Connection Attempt Delay
-// that RFC 8305 §5 recommends.
-const defaultDelay = 250 * time.Millisecond
+	"github.com/rfc6455/websocket/internal/defaults"
+)
 
 // A Dialer connects to the first reachable endpoint of a list, racing
 // them as RFC 8305 (Happy Eyeballs version 2) describes. The zero Dialer
@@ -80,7 +77,7 @@ func (d *Dialer) DialEndpoints(ctx context.Context, eps []Endpoint) (net.Conn, E
 	}
 	delay := d.Delay
 	if delay <= 0 {
-		delay = defaultDelay
+		delay = defaults.DialAttemptDelay
 	}
 	order := interleave(eps)
 

@@ -229,7 +229,7 @@ const (
 // name; parameters are for the extension to judge) and each at most once.
 //
 // It reads the head (status line, fields, empty line; at most maxSize bytes,
-// zero or less meaning [DefaultMaxHeadSize]) and not a byte more, so frames
+// zero or less meaning 16 KiB) and not a byte more, so frames
 // the server sent right behind it stay in br. The only exception is a
 // refusal's body, read as described at [ResponseError.Body]; the connection
 // is of no further use then.
@@ -239,7 +239,7 @@ const (
 // that error wrapped.
 func ReadResponse(br *bufio.Reader, maxSize int, req *ClientRequest) (*Response, error) {
 	if maxSize <= 0 {
-		maxSize = DefaultMaxHeadSize
+		maxSize = maxHeadSize
 	}
 	head, err := readHead(br, maxSize)
 	if err != nil {

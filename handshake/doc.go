@@ -51,6 +51,6 @@
 // The bufio readers never consume a byte past the empty line that ends a
 // head, so frames the peer sent early remain buffered for the caller; a
 // RequestParser hands them back as [RequestParser.Rest]. Every head is read
-// under a size limit ([DefaultMaxHeadSize] by default), checked before a
+// under a size limit (16 KiB by default), checked before a
 // byte past it is held.
 package handshake

@@ -3,15 +3,15 @@ package handshake
 import (
 	"net/http"
 	"strings"
+
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
-// DefaultMaxHeadSize is the limit on the size of a request or response head
-// (start line, header fields and the blank line) that [RequestParser],
+// maxHeadSize is the limit on the size of a request or response head (start
+// line, header fields and the blank line) that [RequestParser],
 // [ReadRequest] and [ReadResponse] apply when given a maxSize of zero or
-// less. 16 KiB holds a browser's handshake with a generous load of cookies; servers that accept
-// bigger cookies raise it, at the cost of that much memory per pending
-// handshake.
-const DefaultMaxHeadSize = 16 << 10
+// less: 16 KiB, the library's one default for it (see internal/defaults).
+const maxHeadSize = defaults.MaxHeaderBytes
 
 // nextLine splits the first line off s, returning it without its line
 // terminator. Both CRLF and a bare LF end a line (RFC 9112 §2.2 allows the

@@ -28,7 +28,7 @@ import (
 //   - keeps what arrived after the head, the client's first frames, as
 //     [RequestParser.Rest].
 //
-// The zero value is ready to use, with the limit [DefaultMaxHeadSize].
+// The zero value is ready to use, with the limit 16 KiB.
 // Reset makes a parser ready for the next request and gives its buffer
 // back; a parser that holds no byte holds no buffer. A RequestParser is
 // meant to be kept and reused (in a sync.Pool, say): its Request's header
@@ -36,7 +36,7 @@ import (
 // for concurrent use.
 type RequestParser struct {
 	buf  *[]byte // the bytes held, pooled; nil while there are none
-	max  int     // the limit on the head; zero or less: DefaultMaxHeadSize
+	max  int     // the limit on the head; zero or less: maxHeadSize
 	line int     // where the line being scanned starts in *buf
 	scan int     // how much of *buf has been scanned for a line end
 	end  int     // the length of the head once it is complete, else 0
@@ -50,7 +50,7 @@ var errIncomplete = errors.New("websocket: handshake: request head not complete"
 
 // Reset forgets everything p holds, gives its buffer back and sets the
 // limit on the next head to maxSize bytes (start line, fields and empty
-// line; zero or less means [DefaultMaxHeadSize]). What Request returned and
+// line; zero or less means 16 KiB). What Request returned and
 // Rest must not be used after Reset.
 func (p *RequestParser) Reset(maxSize int) {
 	p.release()
@@ -183,7 +183,7 @@ func (p *RequestParser) head() []byte { return (*p.buf)[:p.end] }
 
 func (p *RequestParser) limit() int {
 	if p.max <= 0 {
-		return DefaultMaxHeadSize
+		return maxHeadSize
 	}
 	return p.max
 }

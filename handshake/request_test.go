@@ -327,8 +327,8 @@ func TestReadRequestSizeLimit(t *testing.T) {
 		{"over in the request line", "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\n\r\n", 50, 431},
 		{"over in one long field", "GET / HTTP/1.1\r\nX: " + strings.Repeat("v", 5000) + "\r\n\r\n", 4096, 431},
 		{"over in many fields", "GET / HTTP/1.1\r\n" + strings.Repeat("X-A: b\r\n", 1000) + "\r\n", 4096, 431},
-		{"default limit holds 16 KiB", "GET / HTTP/1.1\r\nX: " + strings.Repeat("v", DefaultMaxHeadSize-40) + "\r\n\r\n", 0, 0},
-		{"default limit refuses more", "GET / HTTP/1.1\r\nX: " + strings.Repeat("v", DefaultMaxHeadSize) + "\r\n\r\n", 0, 431},
+		{"default limit holds 16 KiB", "GET / HTTP/1.1\r\nX: " + strings.Repeat("v", maxHeadSize-40) + "\r\n\r\n", 0, 0},
+		{"default limit refuses more", "GET / HTTP/1.1\r\nX: " + strings.Repeat("v", maxHeadSize) + "\r\n\r\n", 0, 431},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := readRequestString(tc.raw, tc.maxSize)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
 // permessage-deflate (RFC 7692) against real peers. Every case runs the
@@ -473,7 +474,7 @@ func checkDeflate(t *testing.T, dc deflateCase, server bool, c *websocket.Conn, 
 	msgs := deflateScenario()
 	ourThreshold := dc.ours.Threshold
 	if ourThreshold == 0 {
-		ourThreshold = 128 // session.DefaultCompressionThreshold
+		ourThreshold = defaults.CompressionThreshold
 	}
 	clientSide := sender{name: p.name, takeover: !clientNCT, windowBits: clientBits}
 	serverSide := sender{name: "our server", ours: true, threshold: ourThreshold, takeover: !serverNCT, windowBits: serverBits}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket"
-	"github.com/rfc6455/websocket/session"
 )
 
 // Our server in both I/O modes. In the goroutine mode it is what it always
@@ -217,7 +216,7 @@ func eventLoopSite(ctx context.Context, t *testing.T, mux *http.ServeMux, o webs
 }
 
 // onLoop reports whether an event loop serves c, as a user can tell: on a
-// loop the reading methods return session.ErrEventLoop instead of reading.
+// loop the reading methods return websocket.ErrEventLoop instead of reading.
 // It reads with a context already cancelled, so that on a goroutine it
 // returns at once without taking a message; call it only from OnMessage,
 // where no other read is running.
@@ -225,5 +224,5 @@ func onLoop(c *websocket.Conn) bool {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, _, err := c.ReadMessage(ctx)
-	return errors.Is(err, session.ErrEventLoop)
+	return errors.Is(err, websocket.ErrEventLoop)
 }

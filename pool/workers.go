@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rfc6455/websocket/internal/errs"
+
 	"github.com/rfc6455/websocket/internal/affinity"
 )
 
@@ -19,7 +21,7 @@ var (
 	ErrPoolClosed = errors.New("websocket: worker pool closed")
 	// ErrQueueFull is returned by TryPost when every worker's queue is
 	// full: the task was not accepted.
-	ErrQueueFull = errors.New("websocket: queue full")
+	ErrQueueFull = errs.ErrQueueFull
 )
 
 // WorkersConfig configures a [Workers] pool. The zero value is ready to

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/bufpool"
+	"github.com/rfc6455/websocket/internal/defaults"
 	"github.com/rfc6455/websocket/internal/deflate"
 )
 
@@ -19,8 +20,7 @@ type Compression struct {
 	Level int
 
 	// Threshold is the size under which messages are sent uncompressed.
-	// Default DefaultCompressionThreshold; negative compresses every
-	// message.
+	// Default 128 bytes; negative compresses every message.
 	Threshold int
 
 	// WriteWindowBits is the window (8..15; 0 means 15) our compressor may
@@ -78,10 +78,10 @@ func newCompression(c *Compression) *compression {
 		rTakes: !c.ReadNoContextTakeover,
 	}
 	if z.level < 1 || z.level > 9 {
-		z.level = 1
+		z.level = defaults.CompressionLevel
 	}
 	if z.threshold == 0 {
-		z.threshold = DefaultCompressionThreshold
+		z.threshold = defaults.CompressionThreshold
 	}
 	return z
 }

@@ -2,11 +2,13 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
 
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/errs"
 )
 
 // Errors returned by a Session.
@@ -17,26 +19,38 @@ var (
 	// ErrIdleTimeout ends a session that carried no data either way for
 	// Options.IdleTimeout.
 	ErrIdleTimeout = errors.New("websocket: idle timeout")
-	// ErrMessageType is returned for a message type other than Text or Binary.
-	ErrMessageType = errors.New("websocket: invalid message type")
-	// ErrWriterClosed is returned by a NextWriter stream used after Close.
-	ErrWriterClosed = errors.New("websocket: message writer closed")
 	// ErrEventLoop is returned by the reading methods of a session that
 	// an event loop serves (see ServeReady): the loop does the reading.
 	ErrEventLoop = errors.New("websocket: an event loop reads this connection")
 
 	errCloseTimeout = errors.New("websocket: close handshake timed out")
+	// errMessageType refuses a message type other than Text or Binary: a
+	// programming error, which nobody needs to match.
+	errMessageType = errors.New("websocket: invalid message type")
+	// errWriterClosed is returned by a NextWriter stream used after Close.
+	errWriterClosed = errors.New("websocket: message writer closed")
 	// errStreamOpen refuses a whole-message read while a NextReader
 	// stream is open.
 	errStreamOpen = errors.New("websocket: AppendMessage while a NextReader stream is open")
 )
 
-// Errors returned by Enqueue when the send queue is full, one per policy
-// (see SlowPolicy).
+// What Enqueue returns when the send queue is full (see SlowPolicy).
 var (
-	ErrQueueFull    = errors.New("websocket: send queue full: message dropped")
-	ErrQueueTimeout = errors.New("websocket: send queue full for SlowTimeout: message dropped")
-	ErrSlowConsumer = errors.New("websocket: slow consumer: session closed")
+	// ErrQueueFull means that a bounded queue dropped the message: the
+	// send queue under PolicyDrop at once, and under PolicyBlock after
+	// SlowTimeout (with an error that wraps it). It is the worker pool's
+	// ErrQueueFull too, so that errors.Is matches it whichever queue
+	// refused.
+	ErrQueueFull = errs.ErrQueueFull
+
+	// ErrSlowConsumer means that the peer does not read fast enough and
+	// the session is ended for it: the send queue under PolicyClose, or an
+	// event loop's socket with too much waiting to be sent. It is the
+	// CloseError's Err then. One value for both layers.
+	ErrSlowConsumer = errs.ErrSlowConsumer
+
+	// errQueueTimeout is PolicyBlock's drop: ErrQueueFull, after waiting.
+	errQueueTimeout = fmt.Errorf("%w for SlowTimeout: message dropped", ErrQueueFull)
 )
 
 // CloseError reports how a session ended: the close code and reason the

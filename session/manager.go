@@ -212,7 +212,7 @@ func (r *BroadcastResult) count(err error) {
 	switch {
 	case err == nil:
 		r.Sent++
-	case errors.Is(err, ErrQueueFull), errors.Is(err, ErrQueueTimeout):
+	case errors.Is(err, ErrQueueFull):
 		r.Dropped++
 	default:
 		r.Closed++

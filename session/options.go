@@ -4,20 +4,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/frame"
-)
-
-// Defaults used when an Options (or Compression) field is zero.
-const (
-	DefaultCloseTimeout = 5 * time.Second
-	DefaultFragmentSize = 1 << 20
-
-	// DefaultSlowTimeout is the default of Options.SlowTimeout.
-	DefaultSlowTimeout = 5 * time.Second
-
-	// DefaultCompressionThreshold is the size below which messages are
-	// sent uncompressed when Compression.Threshold is zero: under it,
-	// DEFLATE's block headers cost more than the bytes it saves.
-	DefaultCompressionThreshold = 128
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
 // Options configures a Session. A nil *Options gives the defaults.
@@ -75,7 +62,7 @@ type Options struct {
 
 	// SlowTimeout is how long PolicyBlock waits for room, and how long
 	// PolicyClose lets the close frame take to get out before the
-	// connection is dropped. Default DefaultSlowTimeout (5 s).
+	// connection is dropped. Default 5 s.
 	SlowTimeout time.Duration
 
 	// SlowCloseCode is the close code PolicyClose sends: 1013 (try again
@@ -98,19 +85,19 @@ func (o *Options) WithDefaults() *Options {
 		c = *o
 	}
 	if c.CloseTimeout <= 0 {
-		c.CloseTimeout = DefaultCloseTimeout
+		c.CloseTimeout = defaults.CloseTimeout
 	}
 	if c.FragmentSize <= 0 {
-		c.FragmentSize = DefaultFragmentSize
+		c.FragmentSize = defaults.FragmentSize
 	}
 	if c.PingInterval > 0 && c.PongTimeout <= 0 {
 		c.PongTimeout = c.PingInterval
 	}
 	if c.SlowTimeout <= 0 {
-		c.SlowTimeout = DefaultSlowTimeout
+		c.SlowTimeout = defaults.SlowTimeout
 	}
 	if c.SlowCloseCode == 0 || !c.SlowCloseCode.ValidOnWire() {
-		c.SlowCloseCode = frame.StatusTryAgainLater
+		c.SlowCloseCode = defaults.SlowCloseCode
 	}
 	return &c
 }

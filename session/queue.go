@@ -19,7 +19,8 @@ type SlowPolicy uint8
 
 const (
 	// PolicyBlock waits up to Options.SlowTimeout for room in the queue,
-	// then drops the message and returns ErrQueueTimeout. It suits peers
+	// then drops the message and returns an error wrapping ErrQueueFull
+	// (match it with errors.Is). It suits peers
 	// that are briefly slow; the sender waits, so a broadcaster waits too
 	// (at most SlowTimeout in all, however many sessions are slow).
 	PolicyBlock SlowPolicy = iota
@@ -92,7 +93,7 @@ func (s *Session) initQueue() {
 // WriteMessage: it writes synchronously and returns the write's error.
 func (s *Session) Enqueue(typ MessageType, data []byte) error {
 	if typ != Text && typ != Binary {
-		return ErrMessageType
+		return errMessageType
 	}
 	if s.q == nil {
 		return s.WriteMessage(context.Background(), typ, data)
@@ -105,7 +106,7 @@ func (s *Session) Enqueue(typ MessageType, data []byte) error {
 // Options.FragmentSize. Its opcode must be frame.OpText or frame.OpBinary.
 func (s *Session) enqueuePrepared(p *conn.Prepared) error {
 	if op := p.Opcode(); op != frame.OpText && op != frame.OpBinary {
-		return ErrMessageType
+		return errMessageType
 	}
 	if s.q == nil {
 		return s.writePrepared(p)
@@ -157,7 +158,7 @@ func (s *Session) onFull(it qItem, deadline time.Time) error {
 	}
 	d := time.Until(deadline)
 	if d <= 0 {
-		return ErrQueueTimeout
+		return errQueueTimeout
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -165,7 +166,7 @@ func (s *Session) onFull(it qItem, deadline time.Time) error {
 	case s.q.ch <- it:
 		return nil
 	case <-t.C:
-		return ErrQueueTimeout
+		return errQueueTimeout
 	case <-s.Done():
 		return s.endedErr()
 	}

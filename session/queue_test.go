@@ -13,6 +13,7 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/errs"
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
@@ -172,11 +173,11 @@ func TestEnqueueWithoutQueue(t *testing.T) {
 
 func TestEnqueueInvalid(t *testing.T) {
 	_, server := pair(t, nil, &Options{SendQueueSize: 2})
-	if err := server.Enqueue(MessageType(frame.OpPing), nil); err != ErrMessageType {
-		t.Errorf("Enqueue(ping) = %v, want ErrMessageType", err)
+	if err := server.Enqueue(MessageType(frame.OpPing), nil); err != errMessageType {
+		t.Errorf("Enqueue(ping) = %v, want errMessageType", err)
 	}
-	if err := server.enqueuePrepared(conn.Prepare(frame.OpClose, nil)); err != ErrMessageType {
-		t.Errorf("enqueuePrepared(close frame) = %v, want ErrMessageType", err)
+	if err := server.enqueuePrepared(conn.Prepare(frame.OpClose, nil)); err != errMessageType {
+		t.Errorf("enqueuePrepared(close frame) = %v, want errMessageType", err)
 	}
 }
 
@@ -233,12 +234,12 @@ func TestPolicyBlock(t *testing.T) {
 	const slow = 200 * time.Millisecond
 	s, raw := stalledPair(t, &Options{SendQueueSize: 4, SlowTimeout: slow})
 	accepted, err := fill(t, s, 5*slow)
-	if err != ErrQueueTimeout {
-		t.Fatalf("Enqueue on a full queue = %v, want ErrQueueTimeout", err)
+	if err != errQueueTimeout || !errors.Is(err, ErrQueueFull) || !errors.Is(err, errs.ErrQueueFull) {
+		t.Fatalf("Enqueue on a full queue = %v, want errQueueTimeout, which is an ErrQueueFull", err)
 	}
 	start := time.Now()
-	if err := s.Enqueue(Binary, numbered(accepted, 16<<10)); err != ErrQueueTimeout {
-		t.Fatalf("again: %v, want ErrQueueTimeout", err)
+	if err := s.Enqueue(Binary, numbered(accepted, 16<<10)); err != errQueueTimeout {
+		t.Fatalf("again: %v, want errQueueTimeout", err)
 	}
 	if d := time.Since(start); d < slow-10*time.Millisecond || d > 5*slow {
 		t.Errorf("Enqueue waited %v, want about SlowTimeout (%v)", d, slow)

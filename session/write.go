@@ -16,7 +16,7 @@ import (
 // at most Options.FragmentSize. Text must be valid UTF-8.
 func (s *Session) WriteMessage(ctx context.Context, typ MessageType, data []byte) error {
 	if typ != Text && typ != Binary {
-		return ErrMessageType
+		return errMessageType
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -78,7 +78,7 @@ func (s *Session) writeError(ctx context.Context, err error) error {
 // Other messages wait until the writer is closed.
 func (s *Session) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if typ != Text && typ != Binary {
-		return nil, ErrMessageType
+		return nil, errMessageType
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ type messageWriter struct {
 
 func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.closed {
-		return 0, ErrWriterClosed
+		return 0, errWriterClosed
 	}
 	size := w.s.opts.FragmentSize
 	n := len(p)
@@ -151,7 +151,7 @@ func (w *messageWriter) flush(fin bool) error {
 // Close sends the message's final frame and lets other messages through.
 func (w *messageWriter) Close() error {
 	if w.closed {
-		return ErrWriterClosed
+		return errWriterClosed
 	}
 	w.closed = true
 	defer w.s.msgMu.Unlock()

@@ -21,9 +21,6 @@ func (ls *Loops) Start() error { return errNoLoops }
 // ErrListener is returned by Listen for a listener it cannot take sockets from.
 var ErrListener = errors.New("websocket: event loops need Linux")
 
-// ErrSlowConsumer is the write error of a socket whose peer let too much wait.
-var ErrSlowConsumer = errors.New("websocket: peer does not read: too much waiting to be sent")
-
 var errNoLoops = errors.New("websocket: event loops need Linux (epoll)")
 
 // Close does nothing.

@@ -41,10 +41,6 @@ const (
 	maxPending = 64 << 20
 )
 
-// ErrSlowConsumer is the write error of a socket whose peer let more than
-// 64 MiB wait to be sent.
-var ErrSlowConsumer = errors.New("websocket: peer does not read: too much waiting to be sent")
-
 // newLoops starts n event loops (runtime.GOMAXPROCS(0) if n <= 0).
 func newLoops(n int) (*Loops, error) {
 	ls := &Loops{N: n}

@@ -1,6 +1,16 @@
 package netpoll
 
-import "time"
+import (
+	"time"
+
+	"github.com/rfc6455/websocket/internal/errs"
+)
+
+// ErrSlowConsumer is the write error of a socket whose peer let more than
+// 64 MiB wait to be sent (see Socket.WaitRoom). It is the one value of
+// that meaning (errs.ErrSlowConsumer), which session and the root
+// re-export: errors.Is matches it whichever layer ended the connection.
+var ErrSlowConsumer = errs.ErrSlowConsumer
 
 // BufferLender lends a read buffer to ReadLazy: the same unnamed interface
 // type as conn.BufferLender, so that Socket and Stream satisfy

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/internal/bufpool"
+	"github.com/rfc6455/websocket/internal/defaults"
 	"github.com/rfc6455/websocket/internal/netpoll/sys"
 )
 
@@ -215,8 +216,9 @@ const (
 )
 
 // closeFlushTime bounds how long a closed socket waits for its peer to
-// take what was written before Close (conn.DefaultCloseFlushTimeout).
-const closeFlushTime = 2 * time.Second
+// take what was written before Close: the same bound as a blocking
+// connection's Close (see internal/defaults).
+const closeFlushTime = defaults.CloseFlushTimeout
 
 func (s *Socket) isClosed() bool { return s.st.Load()&stClosed != 0 }
 

@@ -50,12 +50,18 @@ type rule struct {
 // package owns). The first matching rule applies, so specific patterns come
 // before the catch-alls.
 var rules = []rule{
+	// internal/defaults holds every layer's default values: a leaf below
+	// the leaves, which they may import and which imports nothing.
+	{"internal/defaults", nil},
+	// internal/errs holds the sentinels that layers which cannot import
+	// one another both raise (the poller, the worker pool and session): a leaf too.
+	{"internal/errs", nil},
 	{"frame", nil},
-	{"handshake", nil},
-	{"endpoint", nil},
+	{"handshake", []string{"internal/defaults"}},
+	{"endpoint", []string{"internal/defaults"}},
 	// The worker pool pins its workers with the affinity leaf, as the
 	// poller pins its loops.
-	{"pool", []string{"internal/affinity"}},
+	{"pool", []string{"internal/affinity", "internal/errs"}},
 	// The byte-buffer pools: plumbing shared by conn, session, the
 	// poller and the root.
 	{"internal/bufpool", nil},
@@ -64,19 +70,19 @@ var rules = []rule{
 	{"internal/testutil", nil},
 	// conn is the frame transport over the Transport seam: it never sees
 	// the poller that implements one of its transports.
-	{"conn", []string{"frame", "internal/bufpool", "internal/utf8", "internal/deflate", "internal/testutil"}},
+	{"conn", []string{"frame", "internal/bufpool", "internal/defaults", "internal/testutil"}},
 	// The poller is a layer of its own over its raw-syscall leaf: it knows
 	// nothing of frames, connections or sessions.
 	{"internal/netpoll/sys", nil},
-	{"internal/netpoll", []string{"internal/netpoll/sys", "internal/bufpool", "internal/affinity", "internal/testutil"}},
+	{"internal/netpoll", []string{"internal/netpoll/sys", "internal/bufpool", "internal/affinity", "internal/defaults", "internal/errs", "internal/testutil"}},
 	{"session", []string{"conn", "frame", "internal/..."}},
 	{"", []string{"..."}}, // the root package: anything below it
 	{"autobahn/...", []string{"", "frame", "handshake", "internal/...", "autobahn/..."}},
 	{"fuzz/...", []string{"..."}},
-	// Interop tests talk to real peers through the public API (session
-	// for its sentinel errors), and read what crossed the wire with
-	// frame's parser.
-	{"interop/...", []string{"", "frame", "session", "internal/..."}},
+	// Interop tests talk to real peers through the public API (whose
+	// root re-exports the sentinel errors), and read what crossed the
+	// wire with frame's parser.
+	{"interop/...", []string{"", "frame", "internal/..."}},
 	// Examples use the front door: the root package, and frame.
 	{"examples/...", []string{"", "frame"}},
 	// Development tools are commands: nobody can import them.
