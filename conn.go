@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/session"
 )
 
@@ -111,12 +112,12 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 func (c *Conn) SendText(ctx context.Context, text string) error {
 	// The connection never writes to a payload (a client masks a copy), so
 	// the string's bytes can be passed without a copy.
-	return c.s.WriteMessage(ctx, session.Text, unsafe.Slice(unsafe.StringData(text), len(text)))
+	return c.s.WriteMessage(ctx, frame.OpText, unsafe.Slice(unsafe.StringData(text), len(text)))
 }
 
 // SendBinary sends data as a binary message.
 func (c *Conn) SendBinary(ctx context.Context, data []byte) error {
-	return c.s.WriteMessage(ctx, session.Binary, data)
+	return c.s.WriteMessage(ctx, frame.OpBinary, data)
 }
 
 // NextWriter returns a writer for one message of type typ, for messages

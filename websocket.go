@@ -55,12 +55,12 @@ import (
 type CloseError = session.CloseError
 
 // MessageType is the type of a data message: TextMessage or BinaryMessage.
-type MessageType = session.MessageType
+type MessageType = frame.Opcode
 
 // Message types.
 const (
-	TextMessage   = session.Text
-	BinaryMessage = session.Binary
+	TextMessage   = frame.OpText
+	BinaryMessage = frame.OpBinary
 )
 
 // StatusCode is a close status code (RFC 6455 §7.4).

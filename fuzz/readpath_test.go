@@ -67,7 +67,7 @@ func FuzzServerReadPath(f *testing.F) {
 		c := conn.New(nc, conn.Server, &conn.Config{MaxMessageSize: 64 << 10})
 		c.Open(nil)
 		s := session.New(c, &session.Options{CloseTimeout: time.Second, FragmentSize: 1000,
-			OnMessage: func(s *session.Session, typ session.MessageType, data []byte) {
+			OnMessage: func(s *session.Session, typ frame.Opcode, data []byte) {
 				s.WriteMessage(context.Background(), typ, data)
 			}})
 		served := make(chan error, 1)

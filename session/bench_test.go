@@ -24,7 +24,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			b.ResetTimer()
 			go func() {
 				for i := 0; i < b.N; i++ {
-					if err := client.WriteMessage(ctx, Binary, msg); err != nil {
+					if err := client.WriteMessage(ctx, frame.OpBinary, msg); err != nil {
 						done <- err
 						return
 					}
@@ -51,7 +51,7 @@ func BenchmarkServe(b *testing.B) {
 	for _, mode := range []string{"block", "detached"} {
 		for _, size := range []int{16, 1024} {
 			b.Run(fmt.Sprint(mode, "/", size), func(b *testing.B) {
-				echo := &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+				echo := &Options{OnMessage: func(s *Session, typ frame.Opcode, data []byte) {
 					s.WriteMessage(bg, typ, data)
 				}}
 				client, server := pair(b, nil, echo)
@@ -67,7 +67,7 @@ func BenchmarkServe(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if err := client.WriteMessage(bg, Binary, msg); err != nil {
+					if err := client.WriteMessage(bg, frame.OpBinary, msg); err != nil {
 						b.Fatal(err)
 					}
 					if _, _, err := client.AppendMessage(bg, buf[:0]); err != nil {

@@ -217,7 +217,7 @@ func (s *Session) inflate(dst []byte, base int) ([]byte, error) {
 	if err != nil {
 		return dst[:base], s.inflateError(err)
 	}
-	if s.msgType == Text && (!s.utf8.Write(out[base:]) || !s.utf8.Complete()) {
+	if s.msgType == frame.OpText && (!s.utf8.Write(out[base:]) || !s.utf8.Complete()) {
 		return dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 	}
 	return out, nil
@@ -273,7 +273,7 @@ func (s *Session) readStream(r *messageReader, p []byte) (int, error) {
 		z.dec.End()
 		return 0, s.inflateError(deflate.ErrTooLarge)
 	}
-	if s.msgType == Text && !s.utf8.Write(p[:n]) {
+	if s.msgType == frame.OpText && !s.utf8.Write(p[:n]) {
 		z.dec.End()
 		return 0, s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 	}
@@ -282,7 +282,7 @@ func (s *Session) readStream(r *messageReader, p []byte) (int, error) {
 		return n, nil
 	case err == io.EOF:
 		z.inMsg = false
-		if s.msgType == Text && !s.utf8.Complete() {
+		if s.msgType == frame.OpText && !s.utf8.Complete() {
 			return 0, s.fail(frame.StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 		}
 		r.eof = true

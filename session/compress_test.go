@@ -44,11 +44,11 @@ func TestCompressedFragments(t *testing.T) {
 			client, server := compressedPair(t, comp, comp, &Options{FragmentSize: 100}, nil)
 			msg := []byte(strings.Repeat("fragmented and compressed; ", 2000))
 			for i := range 3 {
-				go client.WriteMessage(bg, Text, msg)
+				go client.WriteMessage(bg, frame.OpText, msg)
 				var got []byte
 				if i == 1 {
 					typ, r, err := server.NextReader(bg)
-					if err != nil || typ != Text {
+					if err != nil || typ != frame.OpText {
 						t.Fatal(typ, err)
 					}
 					var b bytes.Buffer
@@ -80,7 +80,7 @@ func TestCompressedFragments(t *testing.T) {
 func TestCompressedInvalidUTF8(t *testing.T) {
 	comp := &Compression{Threshold: -1}
 	client, server := compressedPair(t, comp, comp, nil, nil)
-	go client.WriteMessage(bg, Text, append(bytes.Repeat([]byte("ok "), 100), 0xff, 0xfe))
+	go client.WriteMessage(bg, frame.OpText, append(bytes.Repeat([]byte("ok "), 100), 0xff, 0xfe))
 	_, _, err := server.ReadMessage(bg)
 	var ce *CloseError
 	if !errors.As(err, &ce) || ce.Code != frame.StatusInvalidFramePayloadData {
@@ -126,11 +126,11 @@ func BenchmarkCompressionMemory(b *testing.B) {
 				sessions := make([]*Session, 0, 2*n)
 				for range n {
 					c, s := compressedPair(b, tc.comp, tc.comp, nil, nil)
-					go c.WriteMessage(bg, Text, msg)
+					go c.WriteMessage(bg, frame.OpText, msg)
 					if _, _, err := s.ReadMessage(bg); err != nil {
 						b.Fatal(err)
 					}
-					go s.WriteMessage(bg, Text, msg)
+					go s.WriteMessage(bg, frame.OpText, msg)
 					if _, _, err := c.ReadMessage(bg); err != nil {
 						b.Fatal(err)
 					}

@@ -31,7 +31,7 @@ func TestServeCorksBatch(t *testing.T) {
 	cb := &countingConn{Conn: b}
 	sc := conn.New(cb, conn.Server, nil)
 	sc.Open(nil)
-	server := New(sc, &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+	server := New(sc, &Options{OnMessage: func(s *Session, typ frame.Opcode, data []byte) {
 		s.WriteMessage(bg, typ, data)
 	}})
 	go server.Serve(bg)
@@ -88,18 +88,18 @@ func readFull(c net.Conn, p []byte) (int, error) {
 // periods (each one a move to a fresh goroutine), and reports the end of
 // the session once, with nil after a close handshake.
 func TestServeDetached(t *testing.T) {
-	client, server := pair(t, nil, &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+	client, server := pair(t, nil, &Options{OnMessage: func(s *Session, typ frame.Opcode, data []byte) {
 		s.WriteMessage(bg, typ, data)
 	}})
 	ended := make(chan error, 2)
 	server.ServeDetached(bg, func(err error) { ended <- err })
 	for i := range 5 {
 		msg := fmt.Sprintf("message %d", i)
-		if err := client.WriteMessage(bg, Text, []byte(msg)); err != nil {
+		if err := client.WriteMessage(bg, frame.OpText, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
 		typ, data, err := client.ReadMessage(bg)
-		if err != nil || typ != Text || string(data) != msg {
+		if err != nil || typ != frame.OpText || string(data) != msg {
 			t.Fatalf("echo %d: %v %q %v", i, typ, data, err)
 		}
 		time.Sleep(5 * time.Millisecond) // let the server go idle
@@ -140,14 +140,14 @@ func TestServeDetachedMovesIdleStacks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the janitor's one-second ticks")
 	}
-	client, server := pair(t, nil, &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+	client, server := pair(t, nil, &Options{OnMessage: func(s *Session, typ frame.Opcode, data []byte) {
 		deepStack(32) // about 10 KiB of stack: it must grow
 		s.WriteMessage(bg, typ, data)
 	}})
 	server.ServeDetached(bg, nil)
 	echo := func(msg string) {
 		t.Helper()
-		if err := client.WriteMessage(bg, Text, []byte(msg)); err != nil {
+		if err := client.WriteMessage(bg, frame.OpText, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
 		if _, data, err := client.ReadMessage(bg); err != nil || string(data) != msg {

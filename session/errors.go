@@ -24,7 +24,7 @@ var (
 	ErrEventLoop = errors.New("websocket: an event loop reads this connection")
 
 	errCloseTimeout = errors.New("websocket: close handshake timed out")
-	// errMessageType refuses a message type other than Text or Binary: a
+	// errMessageType refuses a message type other than OpText or OpBinary: a
 	// programming error, which nobody needs to match.
 	errMessageType = errors.New("websocket: invalid message type")
 	// errWriterClosed is returned by a NextWriter stream used after Close.

@@ -52,7 +52,7 @@ func Example() {
 		}
 	}()
 
-	client.WriteMessage(ctx, session.Text, []byte("hello"))
+	client.WriteMessage(ctx, frame.OpText, []byte("hello"))
 	typ, data, err := client.ReadMessage(ctx)
 	fmt.Println(typ, string(data), err)
 
@@ -70,7 +70,7 @@ func Example() {
 func ExampleSession_Serve() {
 	ctx := context.Background()
 	client, server := open(&session.Options{
-		OnMessage: func(s *session.Session, typ session.MessageType, data []byte) {
+		OnMessage: func(s *session.Session, typ frame.Opcode, data []byte) {
 			s.WriteMessage(ctx, typ, bytes.ToUpper(data))
 		},
 	})
@@ -78,7 +78,7 @@ func ExampleSession_Serve() {
 	go func() { served <- server.Serve(ctx) }()
 
 	for _, m := range []string{"one", "two"} {
-		client.WriteMessage(ctx, session.Text, []byte(m))
+		client.WriteMessage(ctx, frame.OpText, []byte(m))
 		_, data, _ := client.ReadMessage(ctx)
 		fmt.Println(string(data))
 	}
@@ -97,14 +97,14 @@ func ExampleSession_Serve() {
 func ExampleSession_ServeDetached() {
 	ctx := context.Background()
 	client, server := open(&session.Options{
-		OnMessage: func(s *session.Session, typ session.MessageType, data []byte) {
+		OnMessage: func(s *session.Session, typ frame.Opcode, data []byte) {
 			s.WriteMessage(ctx, typ, data)
 		},
 	})
 	ended := make(chan error, 1)
 	server.ServeDetached(ctx, func(err error) { ended <- err })
 
-	client.WriteMessage(ctx, session.Binary, []byte{1, 2, 3})
+	client.WriteMessage(ctx, frame.OpBinary, []byte{1, 2, 3})
 	_, data, _ := client.ReadMessage(ctx)
 	fmt.Println(data)
 	client.Close(frame.StatusGoingAway, "bye")

@@ -159,8 +159,8 @@ type BroadcastResult struct {
 // own SlowPolicy; sessions with PolicyBlock wait together, so Broadcast
 // waits at most the longest SlowTimeout among them. An invalid typ sends
 // nothing and counts every session as Dropped. data is copied.
-func (m *Manager) Broadcast(typ MessageType, data []byte) BroadcastResult {
-	if typ != Text && typ != Binary {
+func (m *Manager) Broadcast(typ frame.Opcode, data []byte) BroadcastResult {
+	if typ != frame.OpText && typ != frame.OpBinary {
 		return BroadcastResult{Dropped: m.Len()}
 	}
 	return m.broadcastPrepared(conn.Prepare(frame.Opcode(typ), data))

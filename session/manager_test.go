@@ -152,7 +152,7 @@ func TestBroadcast(t *testing.T) {
 			m := NewManager(&ManagerOptions{DirectWriters: 3})
 			clients := clientSessions(t, m, 10, opts)
 			for i := range 3 {
-				res := m.Broadcast(Text, fmt.Appendf(nil, "message %d", i))
+				res := m.Broadcast(frame.OpText, fmt.Appendf(nil, "message %d", i))
 				if res != (BroadcastResult{Sent: 10}) {
 					t.Fatalf("Broadcast: %+v, want 10 sent", res)
 				}
@@ -160,12 +160,12 @@ func TestBroadcast(t *testing.T) {
 			for _, c := range clients {
 				for i := range 3 {
 					typ, data, err := c.ReadMessage(bg)
-					if want := fmt.Sprintf("message %d", i); err != nil || typ != Text || string(data) != want {
+					if want := fmt.Sprintf("message %d", i); err != nil || typ != frame.OpText || string(data) != want {
 						t.Fatalf("client read %v %q %v, want %q", typ, data, err, want)
 					}
 				}
 			}
-			if res := m.Broadcast(MessageType(frame.OpPing), nil); res != (BroadcastResult{Dropped: 10}) {
+			if res := m.Broadcast(frame.Opcode(frame.OpPing), nil); res != (BroadcastResult{Dropped: 10}) {
 				t.Errorf("Broadcast of an invalid type: %+v, want all dropped", res)
 			}
 		})
@@ -195,7 +195,7 @@ func TestBroadcastBlockedWaitsOnce(t *testing.T) {
 			t.Fatal("the stalled sessions never filled up")
 		}
 		start := time.Now()
-		last = m.Broadcast(Binary, big)
+		last = m.Broadcast(frame.OpBinary, big)
 		took = time.Since(start)
 		sent++
 		// The healthy client keeps up.
@@ -314,7 +314,7 @@ func TestBroadcastStalledClient(t *testing.T) {
 	// The stalled client stopped reading before the test starts: fill its
 	// path (socket buffers) first, so that a few broadcasts fill its queue.
 	for i := 0; ; i++ {
-		if err := stalled.Enqueue(Binary, make([]byte, 16<<10)); err != nil {
+		if err := stalled.Enqueue(frame.OpBinary, make([]byte, 16<<10)); err != nil {
 			t.Fatalf("filling the stalled client's path: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -375,7 +375,7 @@ func TestBroadcastStalledClient(t *testing.T) {
 		}
 		binary.BigEndian.PutUint32(msg, uint32(i))
 		start := time.Now()
-		res := m.Broadcast(Binary, msg)
+		res := m.Broadcast(frame.OpBinary, msg)
 		slowest = max(slowest, time.Since(start))
 		total.Sent += res.Sent
 		total.Dropped += res.Dropped
@@ -398,7 +398,7 @@ func TestBroadcastStalledClient(t *testing.T) {
 			lagBefore = max(lagBefore, lag)
 		}
 	}
-	end := m.Broadcast(Text, []byte("end"))
+	end := m.Broadcast(frame.OpText, []byte("end"))
 	t.Logf("%d broadcasts to %d sessions: %+v; slowest Broadcast call %v; slowest to reach every healthy client %v (%v while the stalled queue filled, %v after)",
 		total.Sent/(n-1), n, total, slowest, latest, lagBefore, lagAfter)
 	// The stalled session may still be in its close grace period.
@@ -493,15 +493,15 @@ func BenchmarkBroadcast(b *testing.B) {
 				}
 			}()
 			send := map[string]func(){
-				"prepared": func() { m.Broadcast(Binary, msg) },
+				"prepared": func() { m.Broadcast(frame.OpBinary, msg) },
 				"enqueue": func() {
 					for _, s := range sessions {
-						s.Enqueue(Binary, msg)
+						s.Enqueue(frame.OpBinary, msg)
 					}
 				},
 				"naive": func() {
 					for _, s := range sessions {
-						s.WriteMessage(bg, Binary, msg)
+						s.WriteMessage(bg, frame.OpBinary, msg)
 					}
 				},
 			}[method]

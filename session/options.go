@@ -35,7 +35,7 @@ type Options struct {
 
 	// OnMessage receives each message in push style (Serve). data is
 	// valid only during the call.
-	OnMessage func(s *Session, typ MessageType, data []byte)
+	OnMessage func(s *Session, typ frame.Opcode, data []byte)
 
 	// OnPing and OnPong, if set, see the payload of each ping and pong
 	// received, during the read that found them. They must not block.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
@@ -26,7 +27,7 @@ func TestInitEmbedded(t *testing.T) {
 	got := make(chan any, 1)
 	Init(&owner.s, sc, &Options{
 		PingInterval: time.Hour,
-		OnMessage:    func(s *Session, _ MessageType, data []byte) { got <- s.Owner() },
+		OnMessage:    func(s *Session, _ frame.Opcode, data []byte) { got <- s.Owner() },
 		Compression:  &Compression{},
 	}, owner)
 	client := New(cc, nil)
@@ -41,7 +42,7 @@ func TestInitEmbedded(t *testing.T) {
 		t.Errorf("a session from New has owner %v", client.Owner())
 	}
 	go owner.s.Serve(bg)
-	if err := client.WriteMessage(bg, Text, []byte("hi")); err != nil {
+	if err := client.WriteMessage(bg, frame.OpText, []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
 	if o := <-got; o != owner {

@@ -52,7 +52,7 @@ var errFull = errors.New("websocket: send queue full")
 
 // qItem is one queued message: a data message to frame, or a prepared frame.
 type qItem struct {
-	typ  MessageType
+	typ  frame.Opcode
 	data []byte
 	p    *conn.Prepared
 }
@@ -91,8 +91,8 @@ func (s *Session) initQueue() {
 // session (see Err). Messages still queued when the session ends are
 // discarded. Without a queue (Options.SendQueueSize 0), Enqueue is
 // WriteMessage: it writes synchronously and returns the write's error.
-func (s *Session) Enqueue(typ MessageType, data []byte) error {
-	if typ != Text && typ != Binary {
+func (s *Session) Enqueue(typ frame.Opcode, data []byte) error {
+	if typ != frame.OpText && typ != frame.OpBinary {
 		return errMessageType
 	}
 	if s.q == nil {

@@ -78,7 +78,7 @@ func fill(t *testing.T, s *Session, max time.Duration) (int, error) {
 	stalled := false
 	for i := range 10000 {
 		start := time.Now()
-		err := s.Enqueue(Binary, numbered(i, 16<<10))
+		err := s.Enqueue(frame.OpBinary, numbered(i, 16<<10))
 		if err != nil {
 			if d := time.Since(start); d > max {
 				t.Errorf("Enqueue #%d took %v to fail, want at most %v", i, d, max)
@@ -123,7 +123,7 @@ func TestEnqueueOrder(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		for i := range n {
-			if err := server.Enqueue(Binary, numbered(i, sizes[i%len(sizes)])); err != nil {
+			if err := server.Enqueue(frame.OpBinary, numbered(i, sizes[i%len(sizes)])); err != nil {
 				errc <- fmt.Errorf("Enqueue %d: %w", i, err)
 				return
 			}
@@ -135,7 +135,7 @@ func TestEnqueueOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("message %d: %v", i, err)
 		}
-		if typ != Binary || len(data) != sizes[i%len(sizes)] || binary.BigEndian.Uint32(data) != uint32(i) {
+		if typ != frame.OpBinary || len(data) != sizes[i%len(sizes)] || binary.BigEndian.Uint32(data) != uint32(i) {
 			t.Fatalf("message %d: got %v, %d bytes, number %d", i, typ, len(data), binary.BigEndian.Uint32(data))
 		}
 	}
@@ -152,7 +152,7 @@ func TestEnqueueOrder(t *testing.T) {
 // writer goroutine starts.
 func TestEnqueueWithoutQueue(t *testing.T) {
 	client, server := pair(t, nil, nil)
-	if err := server.Enqueue(Text, []byte("sync")); err != nil {
+	if err := server.Enqueue(frame.OpText, []byte("sync")); err != nil {
 		t.Fatal(err)
 	}
 	if st := server.Conn().Stats(); st.MessagesOut != 1 {
@@ -173,7 +173,7 @@ func TestEnqueueWithoutQueue(t *testing.T) {
 
 func TestEnqueueInvalid(t *testing.T) {
 	_, server := pair(t, nil, &Options{SendQueueSize: 2})
-	if err := server.Enqueue(MessageType(frame.OpPing), nil); err != errMessageType {
+	if err := server.Enqueue(frame.Opcode(frame.OpPing), nil); err != errMessageType {
 		t.Errorf("Enqueue(ping) = %v, want errMessageType", err)
 	}
 	if err := server.enqueuePrepared(conn.Prepare(frame.OpClose, nil)); err != errMessageType {
@@ -189,7 +189,7 @@ func TestEnqueuePreparedClient(t *testing.T) {
 	if err := client.enqueuePrepared(p); err != nil {
 		t.Fatal(err)
 	}
-	if typ, data, err := server.ReadMessage(bg); err != nil || typ != Text || string(data) != "masked for you" {
+	if typ, data, err := server.ReadMessage(bg); err != nil || typ != frame.OpText || string(data) != "masked for you" {
 		t.Fatalf("server read %v %q %v", typ, data, err)
 	}
 }
@@ -197,7 +197,7 @@ func TestEnqueuePreparedClient(t *testing.T) {
 func TestEnqueueAfterEnd(t *testing.T) {
 	_, server := pair(t, nil, &Options{SendQueueSize: 2})
 	server.CloseNow()
-	err := server.Enqueue(Text, []byte("late"))
+	err := server.Enqueue(frame.OpText, []byte("late"))
 	var ce *CloseError
 	if !errors.As(err, &ce) || ce.Code != frame.StatusAbnormalClosure {
 		t.Fatalf("Enqueue after CloseNow = %v, want the session's *CloseError", err)
@@ -213,7 +213,7 @@ func TestPolicyDrop(t *testing.T) {
 	if err != ErrQueueFull {
 		t.Fatalf("Enqueue on a full queue = %v, want ErrQueueFull", err)
 	}
-	if err := s.Enqueue(Binary, numbered(-1, 10)); err != ErrQueueFull {
+	if err := s.Enqueue(frame.OpBinary, numbered(-1, 10)); err != ErrQueueFull {
 		t.Fatalf("again: %v, want ErrQueueFull", err)
 	}
 	if s.Err() != nil {
@@ -238,7 +238,7 @@ func TestPolicyBlock(t *testing.T) {
 		t.Fatalf("Enqueue on a full queue = %v, want errQueueTimeout, which is an ErrQueueFull", err)
 	}
 	start := time.Now()
-	if err := s.Enqueue(Binary, numbered(accepted, 16<<10)); err != errQueueTimeout {
+	if err := s.Enqueue(frame.OpBinary, numbered(accepted, 16<<10)); err != errQueueTimeout {
 		t.Fatalf("again: %v, want errQueueTimeout", err)
 	}
 	if d := time.Since(start); d < slow-10*time.Millisecond || d > 5*slow {
@@ -248,7 +248,7 @@ func TestPolicyBlock(t *testing.T) {
 	// Now the peer reads: a blocked Enqueue gets room before its deadline.
 	s.opts.SlowTimeout = 10 * time.Second // read by the next Enqueue only
 	errc := make(chan error, 1)
-	go func() { errc <- s.Enqueue(Binary, numbered(accepted, 16<<10)) }()
+	go func() { errc <- s.Enqueue(frame.OpBinary, numbered(accepted, 16<<10)) }()
 	br := unstall(raw)
 	for i := range accepted + 1 {
 		h, p, err := rawFrame(br)
@@ -275,7 +275,7 @@ func TestPolicyClose(t *testing.T) {
 			if _, err := fill(t, s, 100*time.Millisecond); err != ErrSlowConsumer {
 				t.Fatalf("Enqueue on a full queue = %v, want ErrSlowConsumer", err)
 			}
-			if err := s.Enqueue(Binary, []byte("x")); err != ErrSlowConsumer {
+			if err := s.Enqueue(frame.OpBinary, []byte("x")); err != ErrSlowConsumer {
 				t.Errorf("Enqueue after the policy fired = %v, want ErrSlowConsumer", err)
 			}
 			br := unstall(raw)
@@ -334,7 +334,7 @@ func TestWriterEndsOnWriteError(t *testing.T) {
 	raw.Close() // a reset: the next write fails
 	deadline := time.After(5 * time.Second)
 	for i := 0; s.Err() == nil; i++ {
-		s.Enqueue(Binary, numbered(i, 1024))
+		s.Enqueue(frame.OpBinary, numbered(i, 1024))
 		select {
 		case <-deadline:
 			t.Fatal("the session did not notice the broken connection")
@@ -356,7 +356,7 @@ func TestEnqueueConcurrentWithClose(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
-				server.Enqueue(Text, []byte(fmt.Sprint(g, i)))
+				server.Enqueue(frame.OpText, []byte(fmt.Sprint(g, i)))
 			}
 		})
 	}

@@ -11,13 +11,13 @@ import (
 )
 
 // ReadMessage reads the next whole message into a new slice.
-func (s *Session) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
+func (s *Session) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error) {
 	return s.AppendMessage(ctx, nil)
 }
 
 // AppendMessage reads the next whole message and appends it to dst. With a
 // dst that has room, reading does not allocate.
-func (s *Session) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+func (s *Session) AppendMessage(ctx context.Context, dst []byte) (frame.Opcode, []byte, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	if err := s.readable(ctx, true); err != nil {
@@ -62,7 +62,7 @@ func (s *Session) readable(ctx context.Context, wait bool) error {
 // dst[base:], and appends it to dst. On an error after which reading may
 // go on (a cancelled context, conn.ErrWouldBlock) dst keeps what arrived.
 // readMu is held.
-func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (MessageType, []byte, error) {
+func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.Opcode, []byte, error) {
 	for {
 		if !s.inFrame {
 			if err := s.nextDataFrame(); err != nil {
@@ -92,7 +92,7 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (Messag
 			n, err := s.c.Read(dst[len(dst):cap(dst)])
 			chunk := dst[len(dst) : len(dst)+n]
 			dst = dst[:len(dst)+n]
-			if s.msgType == Text && !s.utf8.Write(chunk) {
+			if s.msgType == frame.OpText && !s.utf8.Write(chunk) {
 				return 0, dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 			}
 			if err != nil && err != io.EOF {
@@ -101,7 +101,7 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (Messag
 		}
 		s.inFrame = false
 		if s.fin {
-			if s.msgType == Text && !s.utf8.Complete() {
+			if s.msgType == frame.OpText && !s.utf8.Complete() {
 				return 0, dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 			}
 			return s.msgType, dst, nil
@@ -136,7 +136,7 @@ func (s *Session) nextDataFrame() error {
 		if h.Opcode != frame.OpContinuation {
 			// The decoder has checked that no message was in progress,
 			// and that RSV1 is set only when compression was agreed.
-			s.msgType = MessageType(h.Opcode)
+			s.msgType = frame.Opcode(h.Opcode)
 			s.utf8.Reset()
 			if s.comp != nil {
 				s.comp.inMsg = h.Rsv&frame.Rsv1 != 0
@@ -228,7 +228,7 @@ func (s *Session) classifyReadError(ctx context.Context, err error) error {
 // payload, for messages too large to hold in memory. The reader must be read
 // to io.EOF (or the session closed) before the next read call. Control
 // frames are handled while it is read.
-func (s *Session) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+func (s *Session) NextReader(ctx context.Context) (frame.Opcode, io.Reader, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	if s.readErr != nil {
@@ -276,7 +276,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	for {
 		if s.c.Remaining() > 0 {
 			n, err := s.c.Read(p)
-			if s.msgType == Text && !s.utf8.Write(p[:n]) {
+			if s.msgType == frame.OpText && !s.utf8.Write(p[:n]) {
 				return 0, s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
 			}
 			if err != nil && err != io.EOF {
@@ -288,7 +288,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		}
 		s.inFrame = false
 		if s.fin {
-			if s.msgType == Text && !s.utf8.Complete() {
+			if s.msgType == frame.OpText && !s.utf8.Complete() {
 				return 0, s.fail(frame.StatusInvalidFramePayloadData, "text message ends inside a UTF-8 sequence")
 			}
 			r.eof = true

@@ -155,7 +155,7 @@ func (s *Session) waitIdle(ctx context.Context, mode waitMode, grown bool) (move
 // short by a cancelled context moves to s.partial, where any later read,
 // pull or push, goes on with it. On every other error, and when nothing
 // of a message has arrived, the buffer goes back to the pool.
-func (s *Session) readNext(ctx context.Context, mode waitMode) (MessageType, []byte, error) {
+func (s *Session) readNext(ctx context.Context, mode waitMode) (frame.Opcode, []byte, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	if err := s.readable(ctx, mode != waitLoop); err != nil {

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/frame"
 )
 
 // TestServeCancelledResumes: Serve whose context expires in the middle of
@@ -13,10 +15,10 @@ import (
 // message to the next read, which gets it whole.
 func TestServeCancelledResumes(t *testing.T) {
 	got := make(chan string, 1)
-	client, server := pair(t, &Options{FragmentSize: 10}, &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+	client, server := pair(t, &Options{FragmentSize: 10}, &Options{OnMessage: func(s *Session, typ frame.Opcode, data []byte) {
 		got <- string(data)
 	}})
-	w, err := client.NextWriter(bg, Text)
+	w, err := client.NextWriter(bg, frame.OpText)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func TestServeCancelledResumes(t *testing.T) {
 	w.Write([]byte(" second half"))
 	w.Close()
 	typ, data, err := server.ReadMessage(bg)
-	if err != nil || typ != Text || string(data) != "first half, x second half" {
+	if err != nil || typ != frame.OpText || string(data) != "first half, x second half" {
 		t.Fatalf("read after the cancelled Serve: %v %q %v", typ, data, err)
 	}
 }
@@ -47,7 +49,7 @@ func TestServeCancelledResumes(t *testing.T) {
 func TestServeIdleHoldsNoMessageBuffer(t *testing.T) {
 	const n, size = 24, 256 << 10
 	for _, detached := range []bool{false, true} {
-		echo := &Options{OnMessage: func(s *Session, typ MessageType, data []byte) {
+		echo := &Options{OnMessage: func(s *Session, typ frame.Opcode, data []byte) {
 			s.WriteMessage(bg, typ, data[:1])
 		}}
 		msg := make([]byte, size)
@@ -66,7 +68,7 @@ func TestServeIdleHoldsNoMessageBuffer(t *testing.T) {
 			} else {
 				go server.Serve(bg)
 			}
-			if err := client.WriteMessage(bg, Binary, msg); err != nil {
+			if err := client.WriteMessage(bg, frame.OpBinary, msg); err != nil {
 				t.Fatal(err)
 			}
 			if _, _, err := client.ReadMessage(bg); err != nil {

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,27 +10,6 @@ import (
 	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/utf8"
 )
-
-// MessageType is the type of a data message.
-type MessageType uint8
-
-const (
-	// Text is a message of UTF-8 text.
-	Text MessageType = MessageType(frame.OpText)
-	// Binary is a message of bytes.
-	Binary MessageType = MessageType(frame.OpBinary)
-)
-
-// String returns "text" or "binary".
-func (t MessageType) String() string {
-	switch t {
-	case Text:
-		return "text"
-	case Binary:
-		return "binary"
-	}
-	return "messagetype(" + strconv.Itoa(int(t)) + ")"
-}
 
 var lastID atomic.Uint64
 
@@ -46,7 +24,7 @@ type Session struct {
 	readMu   sync.Mutex
 	inFrame  bool // a data frame's header was read, its payload is pending
 	fin      bool // that frame is the message's last
-	msgType  MessageType
+	msgType  frame.Opcode
 	streamOn bool // a NextReader stream is open
 	utf8     utf8.Validator
 	partial  *bufpool.Buffer // message bytes read before a cancelled read returned, if any

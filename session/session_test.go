@@ -32,13 +32,13 @@ var bg = context.Background()
 func TestMessagesBothWays(t *testing.T) {
 	client, server := pair(t, &Options{FragmentSize: 1000}, nil)
 	msgs := []struct {
-		typ  MessageType
+		typ  frame.Opcode
 		data []byte
 	}{
-		{Text, []byte("hello")},
-		{Binary, []byte{}},
-		{Text, []byte("κόσμε, ünïcödé across fragment boundaries: " + string(bytes.Repeat([]byte("€"), 2000)))},
-		{Binary, bytes.Repeat([]byte{1, 2, 3}, 100000)},
+		{frame.OpText, []byte("hello")},
+		{frame.OpBinary, []byte{}},
+		{frame.OpText, []byte("κόσμε, ünïcödé across fragment boundaries: " + string(bytes.Repeat([]byte("€"), 2000)))},
+		{frame.OpBinary, bytes.Repeat([]byte{1, 2, 3}, 100000)},
 	}
 	go func() {
 		for _, m := range msgs {
@@ -62,7 +62,7 @@ func TestMessagesBothWays(t *testing.T) {
 // returns the context's error; the next read gets the whole message.
 func TestCancelledReadResumes(t *testing.T) {
 	client, server := pair(t, &Options{FragmentSize: 10}, nil)
-	w, err := client.NextWriter(bg, Text)
+	w, err := client.NextWriter(bg, frame.OpText)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +78,11 @@ func TestCancelledReadResumes(t *testing.T) {
 	w.Write([]byte(" second half"))
 	w.Close()
 	typ, data, err := server.ReadMessage(bg)
-	if err != nil || typ != Text || string(data) != "first half, x second half" {
+	if err != nil || typ != frame.OpText || string(data) != "first half, x second half" {
 		t.Fatalf("after the cancelled read: %v %q %v", typ, data, err)
 	}
 	// And the session still works both ways.
-	server.WriteMessage(bg, Text, []byte("still here"))
+	server.WriteMessage(bg, frame.OpText, []byte("still here"))
 	if _, data, err := client.ReadMessage(bg); err != nil || string(data) != "still here" {
 		t.Fatalf("reply: %q %v", data, err)
 	}
@@ -92,7 +92,7 @@ func TestNextReaderAndWriter(t *testing.T) {
 	client, server := pair(t, nil, &Options{FragmentSize: 4096})
 	want := bytes.Repeat([]byte("stream "), 10000)
 	go func() {
-		w, err := server.NextWriter(bg, Binary)
+		w, err := server.NextWriter(bg, frame.OpBinary)
 		if err != nil {
 			t.Error(err)
 			return
@@ -103,7 +103,7 @@ func TestNextReaderAndWriter(t *testing.T) {
 		w.Close()
 	}()
 	typ, r, err := client.NextReader(bg)
-	if err != nil || typ != Binary {
+	if err != nil || typ != frame.OpBinary {
 		t.Fatal(typ, err)
 	}
 	got, err := io.ReadAll(r)
@@ -127,7 +127,7 @@ func TestConcurrentMessages(t *testing.T) {
 			defer wg.Done()
 			for seq := 0; seq < each; seq++ {
 				msg := fmt.Sprintf("%d %d %s", id, seq, bytes.Repeat([]byte{byte('a' + id)}, 300))
-				if err := client.WriteMessage(bg, Text, []byte(msg)); err != nil {
+				if err := client.WriteMessage(bg, frame.OpText, []byte(msg)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -269,10 +269,10 @@ func TestAppendMessageZeroAllocs(t *testing.T) {
 	client, server := pair(t, nil, nil)
 	msg := bytes.Repeat([]byte("z"), 1000)
 	buf := make([]byte, 0, 4096)
-	client.WriteMessage(bg, Binary, msg)
+	client.WriteMessage(bg, frame.OpBinary, msg)
 	server.AppendMessage(bg, buf[:0])
 	allocs := testing.AllocsPerRun(200, func() {
-		if err := client.WriteMessage(bg, Text, msg); err != nil {
+		if err := client.WriteMessage(bg, frame.OpText, msg); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := server.AppendMessage(bg, buf[:0]); err != nil {
@@ -290,14 +290,14 @@ func TestAppendMessageZeroAllocs(t *testing.T) {
 func TestCloseFromOnMessage(t *testing.T) {
 	closed := make(chan time.Duration, 1)
 	client, server := pair(t, nil, &Options{CloseTimeout: 3 * time.Second,
-		OnMessage: func(s *Session, typ MessageType, data []byte) {
+		OnMessage: func(s *Session, typ frame.Opcode, data []byte) {
 			start := time.Now()
 			s.Close(frame.StatusNormalClosure, "got it")
 			closed <- time.Since(start)
 		}})
 	go server.Serve(bg)
 	go client.Serve(bg)
-	client.WriteMessage(bg, Text, []byte("hi"))
+	client.WriteMessage(bg, frame.OpText, []byte("hi"))
 	select {
 	case d := <-closed:
 		if d > time.Second {
@@ -318,10 +318,10 @@ func TestCancellableContextZeroAllocs(t *testing.T) {
 	defer cancel()
 	msg := bytes.Repeat([]byte("z"), 1000)
 	buf := make([]byte, 0, 4096)
-	client.WriteMessage(ctx, Binary, msg)
+	client.WriteMessage(ctx, frame.OpBinary, msg)
 	server.AppendMessage(ctx, buf[:0])
 	allocs := testing.AllocsPerRun(200, func() {
-		if err := client.WriteMessage(ctx, Text, msg); err != nil {
+		if err := client.WriteMessage(ctx, frame.OpText, msg); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := server.AppendMessage(ctx, buf[:0]); err != nil {
@@ -340,7 +340,7 @@ func TestCancellableContextZeroAllocs(t *testing.T) {
 	if _, _, err := server.ReadMessage(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("read with a cancelled context: %v", err)
 	}
-	client.WriteMessage(bg, Text, []byte("after"))
+	client.WriteMessage(bg, frame.OpText, []byte("after"))
 	ctx2, cancel2 := context.WithTimeout(bg, 5*time.Second)
 	defer cancel2()
 	if _, data, err := server.ReadMessage(ctx2); err != nil || string(data) != "after" {
@@ -358,7 +358,7 @@ func TestReadBufferReleasedAtEnd(t *testing.T) {
 		return !reflect.ValueOf(s.c).Elem().FieldByName("rpb").IsNil()
 	}
 	client, server := pair(t, nil, nil)
-	if err := client.WriteMessage(bg, Text, []byte("hello")); err != nil {
+	if err := client.WriteMessage(bg, frame.OpText, []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := server.ReadMessage(bg); err != nil {

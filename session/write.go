@@ -14,8 +14,8 @@ import (
 
 // WriteMessage sends data as one message of type typ, split into frames of
 // at most Options.FragmentSize. Text must be valid UTF-8.
-func (s *Session) WriteMessage(ctx context.Context, typ MessageType, data []byte) error {
-	if typ != Text && typ != Binary {
+func (s *Session) WriteMessage(ctx context.Context, typ frame.Opcode, data []byte) error {
+	if typ != frame.OpText && typ != frame.OpBinary {
 		return errMessageType
 	}
 	if err := ctx.Err(); err != nil {
@@ -76,8 +76,8 @@ func (s *Session) writeError(ctx context.Context, err error) error {
 // NextWriter returns a writer for a message of type typ, sent in frames of
 // Options.FragmentSize as the writer fills; Close sends the last frame.
 // Other messages wait until the writer is closed.
-func (s *Session) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
-	if typ != Text && typ != Binary {
+func (s *Session) NextWriter(ctx context.Context, typ frame.Opcode) (io.WriteCloser, error) {
+	if typ != frame.OpText && typ != frame.OpBinary {
 		return nil, errMessageType
 	}
 	if err := ctx.Err(); err != nil {

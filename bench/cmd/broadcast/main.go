@@ -97,20 +97,20 @@ func main() {
 	m.Range(func(s *session.Session) bool { sessions = append(sessions, s); return true })
 	send := map[string]func(){
 		"prepared": func() {
-			if r := m.Broadcast(session.Binary, msg); r.Sent != *n {
+			if r := m.Broadcast(frame.OpBinary, msg); r.Sent != *n {
 				log.Fatalf("Broadcast: %+v", r)
 			}
 		},
 		"enqueue": func() {
 			for _, s := range sessions {
-				if err := s.Enqueue(session.Binary, msg); err != nil {
+				if err := s.Enqueue(frame.OpBinary, msg); err != nil {
 					log.Fatal(err)
 				}
 			}
 		},
 		"naive": func() {
 			for _, s := range sessions {
-				if err := s.WriteMessage(context.Background(), session.Binary, msg); err != nil {
+				if err := s.WriteMessage(context.Background(), frame.OpBinary, msg); err != nil {
 					log.Fatal(err)
 				}
 			}
