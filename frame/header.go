@@ -209,7 +209,7 @@ func parseHeader(h *Header, b []byte) (int, error) {
 // Decoder's.
 func CheckHeader(h Header, expectMasked bool, allowedRsv uint8) error {
 	switch {
-	case h.Opcode.IsReserved():
+	case h.Opcode.isReserved():
 		return errReservedOpcode
 	case h.Length < 0:
 		return errNegativeLength

@@ -45,10 +45,10 @@ func (op Opcode) IsControl() bool { return op <= 0xF && op&0x8 != 0 }
 // continuation, text or binary.
 func (op Opcode) IsData() bool { return op <= OpBinary }
 
-// IsReserved reports whether op has no meaning in RFC 6455 (0x3 to 0x7, 0xB
+// isReserved reports whether op has no meaning in RFC 6455 (0x3 to 0x7, 0xB
 // to 0xF, and anything that does not fit in four bits). A receiver must fail
 // the connection on a reserved opcode unless an extension defined it.
-func (op Opcode) IsReserved() bool {
+func (op Opcode) isReserved() bool {
 	return op > 0xF || (op >= 0x3 && op <= 0x7) || op >= 0xB
 }
 

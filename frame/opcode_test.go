@@ -32,15 +32,15 @@ func TestOpcode(t *testing.T) {
 		if got := tt.op.IsData(); got != tt.data {
 			t.Errorf("Opcode(%#x).IsData() = %v", uint8(tt.op), got)
 		}
-		if got := tt.op.IsReserved(); got != tt.reserved {
-			t.Errorf("Opcode(%#x).IsReserved() = %v", uint8(tt.op), got)
+		if got := tt.op.isReserved(); got != tt.reserved {
+			t.Errorf("Opcode(%#x).isReserved() = %v", uint8(tt.op), got)
 		}
 	}
 	// Every value is exactly one of data, defined control, or reserved.
 	for i := range 256 {
 		op := Opcode(i)
 		n := 0
-		for _, b := range []bool{op.IsData(), op.IsControl() && !op.IsReserved(), op.IsReserved()} {
+		for _, b := range []bool{op.IsData(), op.IsControl() && !op.isReserved(), op.isReserved()} {
 			if b {
 				n++
 			}
