@@ -156,9 +156,6 @@ func (e Endpoint) Addr() netip.Addr { return e.ap.Addr() }
 // Port returns e's port; it is 0 only for an invalid Endpoint.
 func (e Endpoint) Port() uint16 { return e.ap.Port() }
 
-// AddrPort returns e as a [netip.AddrPort].
-func (e Endpoint) AddrPort() netip.AddrPort { return e.ap }
-
 // IsValid reports whether e was made by [New], [Parse] or [Resolve], as
 // opposed to being the zero Endpoint.
 func (e Endpoint) IsValid() bool { return e.ap.IsValid() }

@@ -114,8 +114,8 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q).Addr().Zone() = %q, want %q", tt.in, z, tt.zone)
 		}
 		// Whatever Parse accepts, netip reads the same way.
-		if ap, err := netip.ParseAddrPort(tt.in); err != nil || ap != e.AddrPort() {
-			t.Errorf("netip.ParseAddrPort(%q) = %v, %v; Parse gave %v", tt.in, ap, err, e.AddrPort())
+		if ap, err := netip.ParseAddrPort(tt.in); err != nil || ap != netip.AddrPortFrom(e.Addr(), e.Port()) {
+			t.Errorf("netip.ParseAddrPort(%q) = %v, %v; Parse gave %v", tt.in, ap, err, e)
 		}
 	}
 }
