@@ -174,6 +174,16 @@ func refusal(err error) *handshake.Error {
 	return &handshake.Error{StatusCode: http.StatusBadRequest, Reason: err.Error()}
 }
 
+// The refusals a Server makes for reasons of its own rather than the
+// request's, with status 503 and "Retry-After: 1" (a second is long enough
+// for a connection to end or a restarted server to listen again, short
+// enough not to lose the client). They are shared: never modified.
+var (
+	errTooManyConnections = &handshake.Error{StatusCode: http.StatusServiceUnavailable, Reason: "too many connections", Header: retryAfter}
+	errShuttingDown       = &handshake.Error{StatusCode: http.StatusServiceUnavailable, Reason: "server shutting down", Header: retryAfter}
+	retryAfter            = http.Header{"Retry-After": {"1"}}
+)
+
 // parsers are the RequestParsers of the raw server paths, reused: a
 // parser keeps its header map, and holds no buffer while it is here.
 var parsers = sync.Pool{New: func() any { return new(handshake.RequestParser) }}
@@ -258,8 +268,7 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 }
 
 // refuse answers a request with he and closes nc; it is used before the
-// upgrade, e.g. with handshake.ErrTooManyConnections past the connection
-// limit.
+// upgrade, e.g. with errTooManyConnections past the connection limit.
 func refuse(nc net.Conn, he *handshake.Error, timeout time.Duration, maxHeader int) {
 	nc.SetDeadline(time.Now().Add(timeout))
 	p := getParser(maxHeader)

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/internal/bufpool"
 	"github.com/rfc6455/websocket/internal/defaults"
 	"github.com/rfc6455/websocket/internal/netpoll"
@@ -209,11 +208,11 @@ func (s *Server) serveConn(nc net.Conn) {
 	opts := s.options()
 	timeout, maxHeader := opts.resolved.handshakeTimeout, opts.resolved.maxHeaderBytes
 	if limit := s.maxConnections(); limit > 0 && n > int64(limit) {
-		refuse(nc, handshake.ErrTooManyConnections, timeout, maxHeader)
+		refuse(nc, errTooManyConnections, timeout, maxHeader)
 		return
 	}
 	if s.closed.Load() {
-		refuse(nc, handshake.ErrShuttingDown, timeout, maxHeader)
+		refuse(nc, errShuttingDown, timeout, maxHeader)
 		return
 	}
 	c, req, err := Upgrade(s.context(), nc, opts)

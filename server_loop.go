@@ -204,9 +204,9 @@ func (h *loopConn) handshake() {
 	}
 	if err == nil {
 		if limit := s.maxConnections(); limit > 0 && s.active.Load() > int64(limit) {
-			err = handshake.ErrTooManyConnections
+			err = errTooManyConnections
 		} else if s.closed.Load() {
-			err = handshake.ErrShuttingDown
+			err = errShuttingDown
 		}
 	}
 	if err != nil {

@@ -139,10 +139,10 @@ func (p DeflateParams) String() string {
 	return p.extension().String()
 }
 
-// DeflateError reports a permessage-deflate offer or response that breaks the
+// deflateError reports a permessage-deflate offer or response that breaks the
 // rules of RFC 7692. A server declines such an offer; a client that gets such
 // a response must fail the WebSocket connection.
-type DeflateError struct {
+type deflateError struct {
 	// Param is the parameter at fault, "" if the fault is not with one.
 	Param string
 
@@ -152,7 +152,7 @@ type DeflateError struct {
 
 // Error returns "websocket: handshake: permessage-deflate: <param>: <reason>",
 // without "<param>: " when Param is empty.
-func (e *DeflateError) Error() string {
+func (e *deflateError) Error() string {
 	s := "websocket: handshake: " + deflateName + ": "
 	if e.Param != "" {
 		s += e.Param + ": "
@@ -160,7 +160,7 @@ func (e *DeflateError) Error() string {
 	return s + e.Reason
 }
 
-// Reasons of a DeflateError.
+// Reasons of a deflateError.
 const (
 	reasonDeflateName        = "extension is not " + deflateName
 	reasonDeflateUnknown     = "unknown parameter"
@@ -184,11 +184,11 @@ const (
 // without one in an offer. A value is a window size from 8 to 15 written in
 // decimal without leading zeros; parseExtensions has already removed the
 // quotes of a quoted-string, which RFC 7692 allows as well (RFC 6455 §9.1).
-// Anything else is a [*DeflateError].
+// Anything else is an error naming the parameter at fault.
 func parseDeflate(e Extension, isResponse bool) (DeflateParams, error) {
 	var p DeflateParams
 	if e.Name != deflateName {
-		return DeflateParams{}, &DeflateError{Reason: reasonDeflateName}
+		return DeflateParams{}, &deflateError{Reason: reasonDeflateName}
 	}
 	var seen [4]bool // by parameter, in the order of the constants
 	for _, q := range e.Params {
@@ -203,16 +203,16 @@ func parseDeflate(e Extension, isResponse bool) (DeflateParams, error) {
 		case paramClientMaxWindowBits:
 			i = 3
 		default:
-			return DeflateParams{}, &DeflateError{Param: q.Name, Reason: reasonDeflateUnknown}
+			return DeflateParams{}, &deflateError{Param: q.Name, Reason: reasonDeflateUnknown}
 		}
 		if seen[i] {
-			return DeflateParams{}, &DeflateError{Param: q.Name, Reason: reasonDeflateTwice}
+			return DeflateParams{}, &deflateError{Param: q.Name, Reason: reasonDeflateTwice}
 		}
 		seen[i] = true
 		switch i {
 		case 0, 1:
 			if q.HasValue {
-				return DeflateParams{}, &DeflateError{Param: q.Name, Reason: reasonDeflateHasValue}
+				return DeflateParams{}, &deflateError{Param: q.Name, Reason: reasonDeflateHasValue}
 			}
 			if i == 0 {
 				p.ServerNoContextTakeover = true
@@ -247,7 +247,7 @@ func parseDeflate(e Extension, isResponse bool) (DeflateParams, error) {
 // no leading zero, no spaces (RFC 7692 §7.1.2.1 and §7.1.2.2).
 func parseWindowBits(q Param) (int, error) {
 	if !q.HasValue {
-		return 0, &DeflateError{Param: q.Name, Reason: reasonDeflateNoValue}
+		return 0, &deflateError{Param: q.Name, Reason: reasonDeflateNoValue}
 	}
 	v := q.Value
 	switch {
@@ -256,7 +256,7 @@ func parseWindowBits(q Param) (int, error) {
 	case len(v) == 2 && v[0] == '1' && '0' <= v[1] && v[1] <= '5':
 		return 10 + int(v[1]-'0'), nil
 	}
-	return 0, &DeflateError{Param: q.Name, Reason: reasonDeflateBits + ": " + strconv.Quote(v)}
+	return 0, &deflateError{Param: q.Name, Reason: reasonDeflateBits + ": " + strconv.Quote(v)}
 }
 
 // DeflateConfig is what one side is willing to do with permessage-deflate.
@@ -389,8 +389,8 @@ func (c DeflateConfig) Accept(offers []Extension) (agreed DeflateParams, resp Ex
 //
 // A response with a parameter that RFC 7692 §7.1 does not define, repeats
 // one or gives one a bad value, or that does not answer the offer as §7.1
-// requires, gives a [*DeflateError], and the client must then fail the
-// WebSocket connection. The response must:
+// requires, gives an error naming the parameter at fault, and the client
+// must then fail the WebSocket connection. The response must:
 //   - echo server_no_context_takeover if the offer has it;
 //   - have server_max_window_bits if the offer has it, with a value no
 //     larger than the offer's;
@@ -405,29 +405,29 @@ func (c DeflateConfig) Accept(offers []Extension) (agreed DeflateParams, resp Ex
 func (c DeflateConfig) Agreed(offer, resp Extension) (DeflateParams, error) {
 	o, err := parseDeflate(offer, false)
 	if err != nil {
-		return DeflateParams{}, &DeflateError{Reason: reasonDeflateBadOffer + ": " + err.Error()}
+		return DeflateParams{}, &deflateError{Reason: reasonDeflateBadOffer + ": " + err.Error()}
 	}
 	p, err := parseDeflate(resp, true)
 	if err != nil {
 		return DeflateParams{}, err
 	}
 	if o.ServerNoContextTakeover && !p.ServerNoContextTakeover {
-		return DeflateParams{}, &DeflateError{Param: paramServerNoContextTakeover, Reason: reasonDeflateNotHonoured}
+		return DeflateParams{}, &deflateError{Param: paramServerNoContextTakeover, Reason: reasonDeflateNotHonoured}
 	}
 	if o.ServerMaxWindowBits != 0 {
 		if p.ServerMaxWindowBits == 0 {
-			return DeflateParams{}, &DeflateError{Param: paramServerMaxWindowBits, Reason: reasonDeflateNotHonoured}
+			return DeflateParams{}, &deflateError{Param: paramServerMaxWindowBits, Reason: reasonDeflateNotHonoured}
 		}
 		if p.ServerMaxWindowBits > o.ServerMaxWindowBits {
-			return DeflateParams{}, &DeflateError{Param: paramServerMaxWindowBits, Reason: reasonDeflateOverOffer}
+			return DeflateParams{}, &deflateError{Param: paramServerMaxWindowBits, Reason: reasonDeflateOverOffer}
 		}
 	}
 	if p.ClientMaxWindowBits != 0 {
 		if !o.ClientMaxWindowBitsAllowed {
-			return DeflateParams{}, &DeflateError{Param: paramClientMaxWindowBits, Reason: reasonDeflateNotOffered}
+			return DeflateParams{}, &deflateError{Param: paramClientMaxWindowBits, Reason: reasonDeflateNotOffered}
 		}
 		if o.ClientMaxWindowBits != 0 && p.ClientMaxWindowBits > o.ClientMaxWindowBits {
-			return DeflateParams{}, &DeflateError{Param: paramClientMaxWindowBits, Reason: reasonDeflateOverOffer}
+			return DeflateParams{}, &deflateError{Param: paramClientMaxWindowBits, Reason: reasonDeflateOverOffer}
 		}
 	}
 

@@ -35,13 +35,13 @@ func mustExtension(t testing.TB, value string) Extension {
 	return exts[0]
 }
 
-// checkDeflateError fails t unless err is a *DeflateError about param whose
+// checkDeflateError fails t unless err is a *deflateError about param whose
 // reason starts with reason.
 func checkDeflateError(t *testing.T, err error, param, reason string) {
 	t.Helper()
-	var de *DeflateError
+	var de *deflateError
 	if !errors.As(err, &de) {
-		t.Fatalf("error %v (%T) is not a *DeflateError", err, err)
+		t.Fatalf("error %v (%T) is not a *deflateError", err, err)
 	}
 	if de.Param != param || !strings.HasPrefix(de.Reason, reason) {
 		t.Fatalf("error %q: got Param %q, Reason %q; want Param %q, Reason starting %q",

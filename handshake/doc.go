@@ -23,8 +23,8 @@
 //   - [SelectProtocol] picks the subprotocol;
 //   - [AppendResponse] writes the 101 response, or [AppendErrorResponse]
 //     (on a raw connection) or [WriteError] (through net/http) the refusal
-//     described by the [*Error] any of the above returned, or by a server's
-//     own [ErrTooManyConnections] or [ErrShuttingDown].
+//     described by the [*Error] any of the above returned, or by one a
+//     server makes for reasons of its own.
 //
 // # Client
 //
@@ -42,7 +42,8 @@
 // package decides it: [DeflateConfig.Offer] builds a client's offer,
 // [DeflateConfig.Accept] picks the first acceptable offer for a server, and
 // [DeflateConfig.Agreed] checks a server's answer on the client, giving the
-// [DeflateParams] both sides then follow, or a [*DeflateError].
+// [DeflateParams] both sides then follow, or an error naming the parameter
+// at fault.
 //
 // # Boundaries
 //

@@ -7,8 +7,8 @@ import (
 
 // Error is the server's refusal of an opening handshake: the HTTP status to
 // answer with and why. [RequestParser], [FromHTTP], [Check] and
-// [OriginPolicy.Check] return it, and a server refuses for reasons of
-// its own with [ErrTooManyConnections] and [ErrShuttingDown];
+// [OriginPolicy.Check] return it, and a server builds one to refuse for
+// reasons of its own (a 503 past its connection limit, say);
 // [AppendErrorResponse] turns it into a response on a raw connection and
 // [WriteError] through net/http, alike.
 //
@@ -42,17 +42,6 @@ type Error struct {
 func (e *Error) Error() string {
 	return "websocket: handshake: " + e.Reason + " (HTTP " + strconv.Itoa(e.StatusCode) + ")"
 }
-
-// The refusals a server makes for reasons of its own rather than the
-// request's, with status 503 and "Retry-After: 1" (a second is long enough
-// for a connection to end or a restarted server to listen again, short
-// enough not to lose the client). They are shared: do not modify them.
-var (
-	ErrTooManyConnections = &Error{StatusCode: http.StatusServiceUnavailable, Reason: "too many connections", Header: retryAfter}
-	ErrShuttingDown       = &Error{StatusCode: http.StatusServiceUnavailable, Reason: "server shutting down", Header: retryAfter}
-)
-
-var retryAfter = http.Header{"Retry-After": {"1"}}
 
 // badRequest returns a 400 refusal.
 func badRequest(reason string) *Error {

@@ -188,8 +188,7 @@ func TestWriteErrorMatchesAppendErrorResponse(t *testing.T) {
 		{StatusCode: 426, Reason: reasonBadVersion, Header: versionHeader()},
 		{StatusCode: 400, Reason: reasonMethod, Header: http.Header{"Allow": {"GET"}}},
 		headTooLarge(),
-		ErrTooManyConnections,
-		ErrShuttingDown,
+		{StatusCode: 503, Reason: "too many connections", Header: http.Header{"Retry-After": {"1"}}},
 		{StatusCode: 7, Reason: "odd", Header: http.Header{
 			"X-Bad":          {"a\r\nInjected: yes"},
 			"Content-Length": {"99"},
