@@ -3,7 +3,6 @@ package pool
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -71,12 +70,6 @@ type WorkerStats struct {
 	Stolen    uint64 // queue entries a worker took from another worker's queue
 	Rejected  uint64 // TryPost calls refused with ErrQueueFull
 	Panics    uint64 // tasks that panicked (also counted in Completed)
-}
-
-// String formats s on one line, for logs.
-func (s WorkerStats) String() string {
-	return fmt.Sprintf("workers=%d queued=%d running=%d completed=%d stolen=%d rejected=%d panics=%d",
-		s.Workers, s.Queued, s.Running, s.Completed, s.Stolen, s.Rejected, s.Panics)
 }
 
 // Workers is a fixed set of goroutines that run tasks: the I/O thread pool
