@@ -22,7 +22,7 @@ import (
 // One goroutine at a time may read (ReadMessage, AppendMessage, NextReader
 // and its reader, or Serve, which reads until the connection ends).
 // Writes are safe from any number of goroutines at once: whole messages
-// (WriteMessage, SendText, SendBinary, a NextWriter stream, Enqueue) never
+// (WriteMessage, SendText, a NextWriter stream, Enqueue) never
 // interleave, and the messages of one goroutine leave in the order it
 // wrote them. Control frames (pings, pongs, the close frame) may go out
 // between the frames of a long message, as RFC 6455 §5.4 allows. Close,
@@ -113,11 +113,6 @@ func (c *Conn) SendText(ctx context.Context, text string) error {
 	// The connection never writes to a payload (a client masks a copy), so
 	// the string's bytes can be passed without a copy.
 	return c.s.WriteMessage(ctx, frame.OpText, unsafe.Slice(unsafe.StringData(text), len(text)))
-}
-
-// SendBinary sends data as a binary message.
-func (c *Conn) SendBinary(ctx context.Context, data []byte) error {
-	return c.s.WriteMessage(ctx, frame.OpBinary, data)
 }
 
 // NextWriter returns a writer for one message of type typ, for messages

@@ -144,7 +144,7 @@ func ExampleServer() {
 		log.Fatal(err)
 	}
 	defer c.CloseNow()
-	c.SendBinary(ctx, []byte{1, 2, 3})
+	c.WriteMessage(ctx, websocket.BinaryMessage, []byte{1, 2, 3})
 	typ, data, _ := c.ReadMessage(ctx)
 	fmt.Println(typ, data, "open:", srv.Len())
 

@@ -285,7 +285,7 @@ func (cfg *config) open(nc net.Conn, early []byte, a agreement) (*Conn, error) {
 	if cfg.server {
 		role = conn.Server
 	}
-	tc := conn.NewTransport(newTransport(nc), role, &cc)
+	tc := newFrameConn(nc, role, &cc)
 	if err := tc.Open(early); err != nil {
 		tc.Abort(err)
 		return nil, err

@@ -32,15 +32,6 @@ func (c *Conn) Abort(err error) error {
 	return c.finish(err, true)
 }
 
-// CloseWithError is Close that records err as the reason the connection
-// ended.
-func (c *Conn) CloseWithError(err error) error {
-	if err != nil {
-		c.closeErr.CompareAndSwap(nil, &err)
-	}
-	return c.Close()
-}
-
 func (c *Conn) finish(err error, abort bool) error {
 	if err != nil {
 		c.closeErr.CompareAndSwap(nil, &err)

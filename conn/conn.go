@@ -73,7 +73,8 @@ type Config struct {
 	WriteTimeout time.Duration
 
 	// OnStateChange, if set, is called after every state change, from the
-	// goroutine that caused it. It must not block.
+	// goroutine that caused it (a Conn is created in Connecting, which is
+	// not a change). It must not block.
 	OnStateChange func(c *Conn, from, to State)
 
 	// OnClose, if set, is called once when the connection reaches Closed,
@@ -195,10 +196,10 @@ type Stats struct {
 
 // New returns a Conn over nc in state Connecting: the caller runs the opening
 // handshake on nc, then calls Open (or Abort when the handshake fails). cfg
-// may be nil. It is NewTransport(NewStream(nc), role, cfg): a blocking
+// may be nil. It is NewTransport(newStream(nc), role, cfg): a blocking
 // stream that holds a read buffer while it waits.
 func New(nc net.Conn, role Role, cfg *Config) *Conn {
-	return NewTransport(NewStream(nc), role, cfg)
+	return NewTransport(newStream(nc), role, cfg)
 }
 
 // NewTransport is New over any Transport t.
@@ -230,7 +231,7 @@ func NewTransport(t Transport, role Role, cfg *Config) *Conn {
 	if role == Client {
 		c.keys = &maskKeys{pos: 64}
 	}
-	c.transition(Disconnected, Connecting)
+	c.state.Store(int32(Connecting)) // created so: no change to report
 	return c
 }
 
@@ -268,20 +269,11 @@ func (c *Conn) Evented() bool { return c.nb }
 
 // AfterFunc runs f after d: on the connection's event loop if it has one,
 // else in a goroutine of its own like time.AfterFunc (Transport.AfterFunc).
-func (c *Conn) AfterFunc(d time.Duration, f func()) Timer {
+func (c *Conn) AfterFunc(d time.Duration, f func()) interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+} {
 	return c.t.AfterFunc(d, f)
-}
-
-// NetConn returns the net.Conn under the connection, or nil if its
-// Transport is not over one.
-func (c *Conn) NetConn() net.Conn {
-	if t, ok := c.t.(interface{ NetConn() net.Conn }); ok {
-		return t.NetConn()
-	}
-	if nc, ok := c.t.(net.Conn); ok {
-		return nc
-	}
-	return nil
 }
 
 // LocalAddr returns the local network address.
@@ -373,7 +365,7 @@ func (c *Conn) Err() error {
 // transition moves the state from one of the given states to to. It returns
 // false if the current state is not from.
 func (c *Conn) transition(from, to State) bool {
-	if !CanTransition(from, to) || !c.state.CompareAndSwap(int32(from), int32(to)) {
+	if !canTransition(from, to) || !c.state.CompareAndSwap(int32(from), int32(to)) {
 		return false
 	}
 	if h := c.cfg.hooks; h != nil && h.onStateChange != nil {

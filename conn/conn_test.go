@@ -263,7 +263,7 @@ func TestStatesAndCallbacks(t *testing.T) {
 		t.Errorf("OnClose error %v for a clean close", closeErr)
 	}
 	mu.Lock()
-	want := []string{"disconnected>connecting", "connecting>connected", "connected>closing", "closing>closed"}
+	want := []string{"connecting>connected", "connected>closing", "closing>closed"}
 	if fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Errorf("transitions %v, want %v", seen, want)
 	}
@@ -273,15 +273,15 @@ func TestStatesAndCallbacks(t *testing.T) {
 	}
 }
 
-func TestCanTransition(t *testing.T) {
+func TestTransitions(t *testing.T) {
 	allowed := map[[2]State]bool{
-		{Disconnected, Connecting}: true, {Connecting, Connected}: true, {Connected, Closing}: true,
-		{Disconnected, Closed}: true, {Connecting, Closed}: true, {Connected, Closed}: true, {Closing, Closed}: true,
+		{unstarted, Connecting}: true, {Connecting, Connected}: true, {Connected, Closing}: true,
+		{unstarted, Closed}: true, {Connecting, Closed}: true, {Connected, Closed}: true, {Closing, Closed}: true,
 	}
-	for from := Disconnected; from <= Closed; from++ {
-		for to := Disconnected; to <= Closed; to++ {
-			if got := CanTransition(from, to); got != allowed[[2]State{from, to}] {
-				t.Errorf("CanTransition(%v, %v) = %v", from, to, got)
+	for from := unstarted; from <= Closed; from++ {
+		for to := unstarted; to <= Closed; to++ {
+			if got := canTransition(from, to); got != allowed[[2]State{from, to}] {
+				t.Errorf("canTransition(%v, %v) = %v", from, to, got)
 			}
 		}
 	}
@@ -395,7 +395,7 @@ type lazyStream struct {
 
 func (s *lazyStream) Read(p []byte) (int, error) { return s.br.Read(p) }
 
-func (s *lazyStream) ReadLazy(b BufferLender) (int, error) {
+func (s *lazyStream) ReadLazy(b bufferLender) (int, error) {
 	if _, err := s.br.Peek(1); err != nil {
 		return 0, err
 	}
@@ -409,7 +409,7 @@ func (s *lazyStream) ReadLazy(b BufferLender) (int, error) {
 // read.
 func TestIdleHoldsNoReadBuffer(t *testing.T) {
 	a, b := testutil.LoopbackPair(t)
-	ls := &lazyStream{Transport: NewStream(b), br: bufio.NewReader(b)}
+	ls := &lazyStream{Transport: newStream(b), br: bufio.NewReader(b)}
 	server := NewTransport(ls, Server, nil)
 	server.Open(nil)
 	msg := frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Length: 5})

@@ -54,8 +54,9 @@
 //
 // # States
 //
-// A Conn moves through Disconnected (the zero value), Connecting (created by
-// New, the handshake in progress on the socket), Connected (Open), Closing
-// (a close frame was sent or received) and Closed (the socket is closed). The
-// rules are in the pure function CanTransition.
+// A Conn moves through Connecting (created by New or NewTransport, the
+// handshake in progress on the socket), Connected (Open), Closing (a close
+// frame was sent or received) and Closed (the socket is closed), only
+// forward; any state may go straight to Closed. The rules are in one pure
+// function (canTransition).
 package conn

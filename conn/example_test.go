@@ -3,6 +3,7 @@ package conn_test
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
@@ -46,11 +47,13 @@ func Example() {
 	// Output: text "hello"
 }
 
-// A Transport of one's own: here a net.Conn stream that counts the bytes
-// written, under a Conn made with NewTransport.
+// A Transport of one's own: here a blocking stream over a net.Conn that
+// counts the bytes written, under a Conn made with NewTransport. A
+// net.Conn brings Read, Write, the deadlines, Close and the addresses; the
+// stream adds the rest of the seam.
 func ExampleNewTransport() {
 	a, b := net.Pipe()
-	counted := &countingTransport{Transport: conn.NewStream(a)}
+	counted := &countingTransport{Conn: a}
 	client := conn.NewTransport(counted, conn.Client, nil)
 	server := conn.New(b, conn.Server, nil)
 	client.Open(nil)
@@ -69,12 +72,46 @@ func ExampleNewTransport() {
 }
 
 type countingTransport struct {
-	conn.Transport
+	net.Conn
 	written int
 }
 
 func (t *countingTransport) Write(p []byte) (int, error) {
-	n, err := t.Transport.Write(p)
+	n, err := t.Conn.Write(p)
 	t.written += n
 	return n, err
 }
+
+func (t *countingTransport) Writev(bufs *net.Buffers) (int64, error) {
+	var n int64
+	for _, b := range *bufs {
+		m, err := t.Write(b)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	*bufs = nil
+	return n, nil
+}
+
+// ReadLazy reads into the connection's buffer at once: a net.Conn cannot
+// wait for bytes without one.
+func (t *countingTransport) ReadLazy(b interface {
+	Lend() []byte
+	Return()
+}) (int, error) {
+	return t.Conn.Read(b.Lend())
+}
+
+func (t *countingTransport) WaitRoom(time.Duration) error { return nil } // Write blocks instead
+
+func (t *countingTransport) AfterFunc(d time.Duration, f func()) interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+} {
+	return time.AfterFunc(d, f)
+}
+
+func (t *countingTransport) Abort() error      { return t.Conn.Close() }
+func (t *countingTransport) Nonblocking() bool { return false }

@@ -28,11 +28,8 @@ func Prepare(op frame.Opcode, payload []byte) *Prepared {
 // Opcode returns the frame's opcode.
 func (p *Prepared) Opcode() frame.Opcode { return p.op }
 
-// Payload returns the frame's payload. It must not be modified.
-func (p *Prepared) Payload() []byte { return p.wire[p.hsize:] }
-
-// Size returns the frame's size on the wire for a server: header and payload.
-func (p *Prepared) Size() int { return len(p.wire) }
+// payload returns the frame's payload.
+func (p *Prepared) payload() []byte { return p.wire[p.hsize:] }
 
 // WritePrepared writes the frame p. A server connection writes p's bytes as
 // they are, without encoding or copying them when nothing else is waiting to
@@ -41,7 +38,7 @@ func (p *Prepared) Size() int { return len(p.wire) }
 // WriteFrame.
 func (c *Conn) WritePrepared(p *Prepared) error {
 	if c.role == Client {
-		return c.WriteFrame(p.op, true, 0, p.Payload())
+		return c.WriteFrame(p.op, true, 0, p.payload())
 	}
 	if p.op.IsControl() && len(p.wire)-p.hsize > frame.MaxControlPayload {
 		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}

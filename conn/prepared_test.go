@@ -54,12 +54,12 @@ func TestPrepareWire(t *testing.T) {
 			if !bytes.Equal(p.wire, want) {
 				t.Fatalf("wire % x..., want % x...", p.wire[:min(len(p.wire), 12)], want[:min(len(want), 12)])
 			}
-			if p.Opcode() != tt.op || p.Size() != len(want) || !bytes.Equal(p.Payload(), payload) {
-				t.Fatalf("Opcode %v Size %d Payload %d bytes", p.Opcode(), p.Size(), len(p.Payload()))
+			if p.Opcode() != tt.op || len(p.wire) != len(want) || !bytes.Equal(p.payload(), payload) {
+				t.Fatalf("Opcode %v wire %d bytes Payload %d bytes", p.Opcode(), len(p.wire), len(p.payload()))
 			}
 			if tt.size > 0 {
 				payload[0]++ // Prepare copied it
-				if p.Payload()[0] == payload[0] {
+				if p.payload()[0] == payload[0] {
 					t.Fatal("Prepare kept the caller's payload")
 				}
 			}
@@ -115,7 +115,7 @@ func TestWritePreparedRoundTrip(t *testing.T) {
 			errc := make(chan error, 1)
 			go func() { errc <- pair[0].WritePrepared(p) }()
 			h, got, err := readFrame(pair[1])
-			if err != nil || h.Opcode != frame.OpText || !h.Fin || h.Masked != (pair[0] == client) || !bytes.Equal(got, p.Payload()) {
+			if err != nil || h.Opcode != frame.OpText || !h.Fin || h.Masked != (pair[0] == client) || !bytes.Equal(got, p.payload()) {
 				t.Fatalf("%v sent %d bytes: got %v, %d bytes, %v", pair[0].Role(), size, h, len(got), err)
 			}
 			if err := <-errc; err != nil {

@@ -29,8 +29,9 @@ func (r Role) String() string {
 type State int32
 
 const (
-	// Disconnected is the state of a Conn that has no socket.
-	Disconnected State = iota
+	// unstarted is the zero State, before New or NewTransport returns:
+	// no Conn is seen in it.
+	unstarted State = iota
 	// Connecting is the state while the opening handshake runs.
 	Connecting
 	// Connected is the state of an open connection.
@@ -41,7 +42,7 @@ const (
 	Closed
 )
 
-var stateNames = [...]string{"disconnected", "connecting", "connected", "closing", "closed"}
+var stateNames = [...]string{"unstarted", "connecting", "connected", "closing", "closed"}
 
 // String returns the state's name in lower case.
 func (s State) String() string {
@@ -51,13 +52,13 @@ func (s State) String() string {
 	return "state(" + strconv.Itoa(int(s)) + ")"
 }
 
-// CanTransition reports whether a connection may move from state from to
+// canTransition reports whether a connection may move from state from to
 // state to. States only move forward, and any state may go straight to
 // Closed (an abortive close or a failed handshake).
-func CanTransition(from, to State) bool {
+func canTransition(from, to State) bool {
 	switch to {
 	case Connecting:
-		return from == Disconnected
+		return from == unstarted
 	case Connected:
 		return from == Connecting
 	case Closing:

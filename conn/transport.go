@@ -12,7 +12,7 @@ import (
 // descriptor, an event loop's socket, or (later) an HTTP/2 stream or a TLS
 // session on the event loops.
 //
-// Two kinds of stream implement it. A blocking stream (NewStream over any
+// Two kinds of stream implement it. A blocking stream (New over any
 // net.Conn, or a socket read through the runtime's poller, as the root
 // package sets up) waits in Read until bytes arrive. A non-blocking stream
 // (Nonblocking reports true; the event loops' sockets) never waits: a Read
@@ -37,11 +37,17 @@ type Transport interface {
 	// ReadLazy is Read into a buffer the stream borrows from b only once
 	// it has bytes to put there, so that a connection waiting for its peer
 	// holds no read buffer. Conn calls it when nothing partial is
-	// buffered. A stream that reads nothing (would block, an error, or
-	// readiness that came to nothing) gives the buffer back with
-	// b.Return before it waits or returns; a stream that cannot wait
-	// without a buffer simply reads into b.Lend().
-	ReadLazy(b BufferLender) (n int, err error)
+	// buffered. b.Lend returns the Conn's read buffer, borrowing one from
+	// a pool if the Conn holds none; a stream that reads nothing (would
+	// block, an error, or readiness that came to nothing) gives it back
+	// with b.Return before it waits or returns. A stream that cannot wait
+	// without a buffer simply reads into b.Lend(). The interface is
+	// unnamed, so that a stream in a package that cannot import this one
+	// satisfies Transport with the same literal.
+	ReadLazy(b interface {
+		Lend() []byte
+		Return()
+	}) (n int, err error)
 
 	// Write writes all of p or returns an error, like io.Writer. A
 	// non-blocking stream keeps what the peer cannot take yet and sends it
@@ -63,8 +69,12 @@ type Transport interface {
 
 	// AfterFunc runs f after d, on the goroutine that owns the stream's
 	// events if it has one (an event loop), else on a goroutine of its
-	// own, as time.AfterFunc does.
-	AfterFunc(d time.Duration, f func()) Timer
+	// own, as time.AfterFunc does. The timer it returns is the part of a
+	// *time.Timer that a connection needs (a *time.Timer is one).
+	AfterFunc(d time.Duration, f func()) interface {
+		Reset(d time.Duration) bool
+		Stop() bool
+	}
 
 	// SetReadDeadline and SetWriteDeadline are net.Conn's. A read
 	// deadline in the past wakes a waiting reader (Conn.Interrupt relies
@@ -88,40 +98,35 @@ type Transport interface {
 	Nonblocking() bool
 }
 
-// BufferLender lends a Transport the read buffer of a Conn for ReadLazy.
-// Lend returns the buffer to read into, borrowing one from the pool if the
-// Conn holds none; Return gives it back when nothing was read into it. It
-// is an unnamed interface type so that a Transport in a package that
-// cannot import this one satisfies the interface with the same literal.
-type BufferLender = interface {
-	Lend() []byte
-	Return()
-}
+// bufferLender and timer name, inside this package, the unnamed interface
+// types of Transport.ReadLazy and Transport.AfterFunc.
+type (
+	bufferLender = interface {
+		Lend() []byte
+		Return()
+	}
+	timer = interface {
+		Reset(d time.Duration) bool
+		Stop() bool
+	}
+)
 
-// Timer is the part of time.Timer that a connection's users need; see
-// Conn.AfterFunc. A *time.Timer is one. It is an unnamed interface type for
-// the same reason as BufferLender.
-type Timer = interface {
-	Reset(d time.Duration) bool
-	Stop() bool
-}
-
-// NewStream returns a blocking Transport over nc, for New. It holds a read
-// buffer while it waits (nc cannot wait for readability without one), and
-// writes buffers with net.Buffers (writev where nc supports it). Abort
-// sets SO_LINGER to 0 first where nc has SetLinger.
-func NewStream(nc net.Conn) Transport { return &netStream{nc} }
+// newStream returns the blocking Transport over nc that New uses. It holds
+// a read buffer while it waits (nc cannot wait for readability without
+// one), and writes buffers with net.Buffers (writev where nc supports it).
+// Abort sets SO_LINGER to 0 first where nc has SetLinger.
+func newStream(nc net.Conn) Transport { return &netStream{nc} }
 
 // netStream is the Transport of any net.Conn.
 type netStream struct{ net.Conn }
 
-func (s *netStream) ReadLazy(b BufferLender) (int, error) { return s.Conn.Read(b.Lend()) }
+func (s *netStream) ReadLazy(b bufferLender) (int, error) { return s.Conn.Read(b.Lend()) }
 
 func (s *netStream) Writev(bufs *net.Buffers) (int64, error) { return bufs.WriteTo(s.Conn) }
 
 func (s *netStream) WaitRoom(time.Duration) error { return nil }
 
-func (s *netStream) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (s *netStream) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
 
 func (s *netStream) Abort() error {
 	if lc, ok := s.Conn.(interface{ SetLinger(int) error }); ok {
@@ -132,10 +137,7 @@ func (s *netStream) Abort() error {
 
 func (s *netStream) Nonblocking() bool { return false }
 
-// NetConn returns the net.Conn, for Conn.NetConn.
-func (s *netStream) NetConn() net.Conn { return s.Conn }
-
-// lender is the BufferLender view of a Conn: a conversion of the pointer,
+// lender is the bufferLender view of a Conn: a conversion of the pointer,
 // so that handing it to ReadLazy allocates nothing.
 type lender Conn
 

@@ -6,15 +6,17 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
 )
 
 // heartbeat is the state of a session's ping and idle timer, which only
 // sessions with PingInterval, PongTimeout or IdleTimeout carry.
 type heartbeat struct {
-	mu          sync.Mutex
-	timer       conn.Timer
+	mu    sync.Mutex
+	timer interface {
+		Reset(d time.Duration) bool
+		Stop() bool
+	} // conn.Conn.AfterFunc's
 	running     sync.WaitGroup
 	tick        time.Duration
 	pingSent    atomic.Int64 // unix nanos of the outstanding ping, 0 if none

@@ -163,7 +163,3 @@ func (w *messageWriter) Close() error {
 	}
 	return err
 }
-
-// Flush writes at once whatever frames are held in the write buffer (by
-// Serve while it handles a batch of messages that arrived together).
-func (s *Session) Flush() error { return s.c.Flush() }

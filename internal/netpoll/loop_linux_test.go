@@ -949,7 +949,7 @@ func TestLoopTimers(t *testing.T) {
 	}
 	fires := make(chan fired, n)
 	when := make([]time.Time, n)
-	timers := make([]Timer, n)
+	timers := make([]timer, n)
 	r := rand.New(rand.NewPCG(5, 6))
 	// Deadlines 3ms apart at least, in random order, so that the order
 	// they fire in is not blurred by the time it takes to set them.
@@ -1060,7 +1060,7 @@ func TestLoopTimerWake(t *testing.T) {
 	checkTimerWake(t, s)
 
 	ticks := make(chan time.Time, 10)
-	var self Timer
+	var self timer
 	count := 0
 	var mu sync.Mutex // self is set after AfterFunc returns, read on the loop
 	mu.Lock()

@@ -42,7 +42,7 @@ func (s *Socket) Start(h Handler) {}
 func (s *Socket) SetHandler(h Handler) {}
 
 // ReadLazy reads into b's buffer.
-func (s *Socket) ReadLazy(b BufferLender) (int, error) { return s.Read(b.Lend()) }
+func (s *Socket) ReadLazy(b bufferLender) (int, error) { return s.Read(b.Lend()) }
 
 // Writev writes the buffers in order.
 func (s *Socket) Writev(bufs *net.Buffers) (int64, error) { return bufs.WriteTo(s.Conn) }
@@ -51,7 +51,7 @@ func (s *Socket) Writev(bufs *net.Buffers) (int64, error) { return bufs.WriteTo(
 func (s *Socket) WaitRoom(time.Duration) error { return nil }
 
 // AfterFunc runs f on the socket's loop after d.
-func (s *Socket) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (s *Socket) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
 
 // Abort closes the socket at once.
 func (s *Socket) Abort() error { return s.Close() }

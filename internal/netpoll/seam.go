@@ -12,17 +12,17 @@ import (
 // re-export: errors.Is matches it whichever layer ended the connection.
 var ErrSlowConsumer = errs.ErrSlowConsumer
 
-// BufferLender lends a read buffer to ReadLazy: the same unnamed interface
-// type as conn.BufferLender, so that Socket and Stream satisfy
+// bufferLender lends a read buffer to ReadLazy: the same unnamed interface
+// type as conn.Transport.ReadLazy's, so that Socket and Stream satisfy
 // conn.Transport without this package importing conn.
-type BufferLender = interface {
+type bufferLender = interface {
 	Lend() []byte
 	Return()
 }
 
-// Timer is what AfterFunc returns: the same unnamed interface type as
-// conn.Timer. *LoopTimer and *time.Timer are Timers.
-type Timer = interface {
+// timer is what AfterFunc returns: the same unnamed interface type as
+// conn.Transport.AfterFunc returns. *LoopTimer and *time.Timer are ones.
+type timer = interface {
 	Reset(d time.Duration) bool
 	Stop() bool
 }

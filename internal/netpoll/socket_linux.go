@@ -133,7 +133,7 @@ func (s *Socket) Read(p []byte) (int, error) {
 // socket may have bytes: a socket its loop has found empty, or whose
 // reading is paused, asks for no buffer. The caller gives the buffer back
 // when nothing was read (conn.Transport's contract).
-func (s *Socket) ReadLazy(b BufferLender) (int, error) {
+func (s *Socket) ReadLazy(b bufferLender) (int, error) {
 	if ok, err := s.readable(); !ok {
 		return 0, err
 	}
@@ -369,7 +369,7 @@ func (s *Socket) SetWriteDeadline(t time.Time) error {
 }
 
 // AfterFunc runs f on the socket's loop after d, unless stopped.
-func (s *Socket) AfterFunc(d time.Duration, f func()) Timer {
+func (s *Socket) AfterFunc(d time.Duration, f func()) timer {
 	t := s.l.newTimer(f)
 	t.Reset(d)
 	return t

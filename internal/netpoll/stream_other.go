@@ -16,9 +16,9 @@ func NewStream(net.Conn) (*Stream, bool) { return nil, false }
 
 // The methods of conn.Transport, never called: no Stream exists here.
 
-func (s *Stream) ReadLazy(b BufferLender) (int, error)      { return s.Read(b.Lend()) }
+func (s *Stream) ReadLazy(b bufferLender) (int, error)      { return s.Read(b.Lend()) }
 func (s *Stream) Writev(bufs *net.Buffers) (int64, error)   { return bufs.WriteTo(s.Conn) }
 func (s *Stream) WaitRoom(time.Duration) error              { return nil }
-func (s *Stream) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (s *Stream) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
 func (s *Stream) Abort() error                              { return s.Close() }
 func (s *Stream) Nonblocking() bool                         { return false }

@@ -37,7 +37,7 @@ type Stream struct {
 	// The read in progress, for readFn (c.readRaw bound once, so that
 	// reads do not allocate).
 	readFn func(fd uintptr) bool
-	lend   BufferLender
+	lend   bufferLender
 	n      int
 	err    error
 
@@ -67,7 +67,7 @@ func (s *Stream) NetConn() net.Conn { return s.Conn }
 
 // ReadLazy reads into b's buffer, borrowing it only once the socket is
 // readable and giving it back before the goroutine parks.
-func (s *Stream) ReadLazy(b BufferLender) (int, error) {
+func (s *Stream) ReadLazy(b bufferLender) (int, error) {
 	s.lend, s.n, s.err = b, 0, nil
 	err := s.rc.Read(s.readFn)
 	s.lend = nil
@@ -108,7 +108,7 @@ func (s *Stream) readRaw(fd uintptr) bool {
 func (s *Stream) WaitRoom(time.Duration) error { return nil }
 
 // AfterFunc is time.AfterFunc: a Stream has no loop.
-func (s *Stream) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (s *Stream) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
 
 // Abort closes the socket at once: the peer sees a reset (SO_LINGER 0).
 func (s *Stream) Abort() error {
