@@ -86,10 +86,12 @@ func (p *RequestParser) feed(b []byte) (done bool, err error) {
 // Fill reads once from r into p's buffer, at most as many bytes as the
 // limit leaves room for, and reports whether the head is complete. A head
 // that reaches the limit without ending is refused with an [*Error] with
-// status 431. A read error comes back as r returned it (an event loop's
-// "would block" included), except that io.EOF after part of a head becomes
-// io.ErrUnexpectedEOF; bytes read together with the error count first, so a
-// head completed by the last read is done whatever the error. When the read
+// status 431. A read error comes back as r returned it, except that io.EOF
+// after part of a head becomes io.ErrUnexpectedEOF; bytes read together with
+// the error count first, so a head completed by the last read is done
+// whatever the error. A non-blocking r that has nothing may return 0, nil
+// (an event loop's socket does): Fill then reports false, nil with Buffered
+// unchanged, and the caller reads again when bytes arrive. When the read
 // leaves p holding nothing, p gives its buffer back: a client that is
 // silent costs no buffer. Once the head is complete or refused, Fill
 // reports that again without reading.
