@@ -41,17 +41,14 @@ func (c *Conn) WritePrepared(p *Prepared) error {
 		return c.WriteFrame(p.op, true, 0, p.payload())
 	}
 	if p.op.IsControl() && len(p.wire)-p.hsize > frame.MaxControlPayload {
-		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
+		return errControlFrame
 	}
-	if c.nb {
-		if err := c.t.WaitRoom(c.cfg.writeTimeout); err != nil {
-			return err
-		}
+	last, err := c.lockWrite()
+	if err != nil {
+		return err
 	}
-	c.waiting.Add(1)
-	c.wmu.Lock()
-	flush := c.waiting.Add(-1) == 0 && !c.corked && !c.held
-	err := c.writePreparedLocked(p, flush)
+	flush := last && !c.corked && !c.held
+	err = c.writePreparedLocked(p, flush)
 	if err == nil && flush {
 		err = c.flushLocked()
 	}

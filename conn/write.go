@@ -22,22 +22,37 @@ import (
 // refused too: data frames get ErrCloseSent.
 func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) error {
 	if op.IsControl() && (len(payload) > frame.MaxControlPayload || !fin) {
-		return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
+		return errControlFrame
 	}
-	if c.nb {
-		if err := c.t.WaitRoom(c.cfg.writeTimeout); err != nil {
-			return err
-		}
+	last, err := c.lockWrite()
+	if err != nil {
+		return err
 	}
-	c.waiting.Add(1)
-	c.wmu.Lock()
-	last := c.waiting.Add(-1) == 0
-	err := c.writeLocked(op, fin, rsv, payload)
+	err = c.writeLocked(op, fin, rsv, payload)
 	if err == nil && last && !c.corked && !c.held {
 		err = c.flushLocked()
 	}
 	c.wmu.Unlock()
 	return err
+}
+
+// errControlFrame refuses a control frame that RFC 6455 §5.5 forbids: a
+// payload over 125 bytes, or fragmented.
+var errControlFrame = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
+
+// lockWrite takes the write lock for one frame, after waiting for room on
+// a non-blocking transport (with no lock held: see Transport.WaitRoom). last
+// reports that no other writer waits behind this one: whoever is last
+// flushes the batch.
+func (c *Conn) lockWrite() (last bool, err error) {
+	if c.nb {
+		if err := c.t.WaitRoom(c.cfg.writeTimeout); err != nil {
+			return false, err
+		}
+	}
+	c.waiting.Add(1)
+	c.wmu.Lock()
+	return c.waiting.Add(-1) == 0, nil
 }
 
 // Cork holds frames in the write buffer until Uncork (or a full buffer), so

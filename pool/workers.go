@@ -211,25 +211,18 @@ func (w *Workers) Start() {
 // been called it returns [ErrPoolClosed], also to callers already waiting.
 // A nil error means task will run, unless a Shutdown context expires first.
 func (w *Workers) Post(ctx context.Context, task func()) error {
-	if task == nil {
-		panic("pool: nil task")
-	}
-	if !w.enterPoster() {
-		return ErrPoolClosed
-	}
-	defer w.exitPoster()
-	w.queued.Add(1)
-	if err := w.enqueue(ctx, item{fn: task}, true); err != nil {
-		w.queued.Add(-1)
-		return err
-	}
-	return nil
+	return w.post(ctx, task, true)
 }
 
 // TryPost is Post without the wait: it returns [ErrQueueFull] (and counts
 // the rejection) when every queue is full, and [ErrPoolClosed] after
 // Shutdown.
 func (w *Workers) TryPost(task func()) error {
+	return w.post(context.Background(), task, false)
+}
+
+// post is Post, or TryPost if !wait.
+func (w *Workers) post(ctx context.Context, task func(), wait bool) error {
 	if task == nil {
 		panic("pool: nil task")
 	}
@@ -238,12 +231,17 @@ func (w *Workers) TryPost(task func()) error {
 	}
 	defer w.exitPoster()
 	w.queued.Add(1)
-	if !w.tryEnqueue(item{fn: task}) {
-		w.queued.Add(-1)
+	var err error
+	if wait {
+		err = w.enqueue(ctx, item{fn: task}, true)
+	} else if !w.tryEnqueue(item{fn: task}) {
 		w.rejected.Add(1)
-		return ErrQueueFull
+		err = ErrQueueFull
 	}
-	return nil
+	if err != nil {
+		w.queued.Add(-1)
+	}
+	return err
 }
 
 // PostKeyed queues task behind the earlier tasks posted with the same key:

@@ -188,16 +188,6 @@ func (s *Session) fail(code frame.StatusCode, reason string) error {
 	s.sendClose(code, reason)
 	s.setResult(cerr)
 	s.readErr = cerr
-	if s.c.Role() == conn.Client {
-		// Let the server close TCP first (RFC 6455 §7.1.1), within the
-		// close timeout.
-		s.c.SetReadDeadline(time.Now().Add(s.opts.CloseTimeout))
-		for {
-			if _, err := s.c.NextFrame(); err != nil {
-				break
-			}
-		}
-	}
-	s.end(nil, false)
+	s.finishClose() // a client lets the server close TCP first (RFC 6455 §7.1.1)
 	return cerr
 }

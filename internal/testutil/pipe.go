@@ -144,11 +144,7 @@ func newDeadline() *deadline { return &deadline{passed: make(chan struct{})} }
 func (d *deadline) set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
+	d.disarm()
 	wait := time.Until(t)
 	if !t.IsZero() && wait <= 0 {
 		if !isClosed(d.passed) {
@@ -184,6 +180,12 @@ func (d *deadline) wait() <-chan struct{} {
 func (d *deadline) stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.disarm()
+}
+
+// disarm stops the current deadline's timer, with d.mu held; a timer that
+// fires anyway finds a newer generation and does nothing.
+func (d *deadline) disarm() {
 	d.gen++
 	if d.timer != nil {
 		d.timer.Stop()
