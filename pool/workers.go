@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rfc6455/websocket/internal/defaults"
 	"github.com/rfc6455/websocket/internal/errs"
 
 	"github.com/rfc6455/websocket/internal/affinity"
@@ -170,7 +171,7 @@ func NewWorkers(cfg WorkersConfig) *Workers {
 		cfg.Workers = runtime.NumCPU()
 	}
 	if cfg.QueueSize == 0 {
-		cfg.QueueSize = 1024
+		cfg.QueueSize = defaults.WorkerQueueSize
 	}
 	if cfg.Name == "" {
 		cfg.Name = "workers"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/defaults"
 )
 
 // ManagerOptions configures a Manager. A nil *ManagerOptions gives the
@@ -52,7 +53,7 @@ func NewManager(opts *ManagerOptions) *Manager {
 		m.opts = *opts
 	}
 	if m.opts.DirectWriters <= 0 {
-		m.opts.DirectWriters = 64
+		m.opts.DirectWriters = defaults.BroadcastWriters
 	}
 	return m
 }

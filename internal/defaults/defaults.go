@@ -126,6 +126,22 @@ const (
 	MaxConnections = 10000
 )
 
+// Registry and workers (session.Manager and package pool).
+const (
+	// BroadcastWriters bounds the goroutines a Manager's Broadcast uses to
+	// write to sessions that have no send queue: 64 keeps a broadcast to
+	// thousands of such sessions from starting thousands of goroutines,
+	// while a few slow sockets do not hold up all the others.
+	BroadcastWriters = 64
+
+	// WorkerQueueSize is the room of each worker's queue in a pool: 1024
+	// tasks absorb a burst of messages on a busy server (at a few hundred
+	// bytes a queued task, under a MiB per worker), after which Post waits
+	// and TryPost refuses, pushing back on the readers. The number of
+	// workers defaults to the number of CPUs.
+	WorkerQueueSize = 1024
+)
+
 // Dialing (package endpoint and the root's ReconnectingClient).
 const (
 	// DialAttemptDelay is how long a dial attempt may stay pending before

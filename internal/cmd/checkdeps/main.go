@@ -61,7 +61,7 @@ var rules = []rule{
 	{"endpoint", []string{"internal/defaults"}},
 	// The worker pool pins its workers with the affinity leaf, as the
 	// poller pins its loops.
-	{"pool", []string{"internal/affinity", "internal/errs"}},
+	{"pool", []string{"internal/affinity", "internal/defaults", "internal/errs"}},
 	// The byte-buffer pools: plumbing shared by conn, session, the
 	// poller and the root.
 	{"internal/bufpool", nil},
