@@ -12,7 +12,7 @@
 // A Conn reads and writes through one small interface, Transport: a byte
 // stream whose reads may say "would block", with writev, deadlines, abort,
 // addresses, timers and backpressure. It is the only thing Conn knows of
-// what carries its bytes. New wraps any net.Conn (NewStream); the root
+// what carries its bytes. New wraps any net.Conn in a blocking Transport; the root
 // package hands NewTransport its own transports: a TCP or Unix socket read
 // through the runtime's poller without a buffer while idle, or an event
 // loop's non-blocking socket. A later HTTP/2 stream or a TLS session on the

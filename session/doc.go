@@ -46,7 +46,7 @@
 //   - push: Serve, which reads until the session ends and hands each message
 //     to Options.OnMessage. While messages that arrived together are being
 //     handled, writes are held and leave in one system call when Serve next
-//     waits for the socket (Flush sends them at once). ServeDetached does
+//     waits for the socket. ServeDetached does
 //     the same on goroutines of its own, moving to a fresh small stack when
 //     the connection goes idle, for servers with many idle connections;
 //     ServeReady is the same for an event loop.

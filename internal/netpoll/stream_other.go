@@ -8,7 +8,7 @@ import (
 )
 
 // Stream does not exist here: the goroutine mode reads sockets through the
-// net package (conn.NewStream), with a read buffer held while waiting.
+// net package (conn.New's stream), with a read buffer held while waiting.
 type Stream struct{ net.Conn }
 
 // NewStream returns false: raw socket reads need a Unix system.
