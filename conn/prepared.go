@@ -41,7 +41,7 @@ func (c *Conn) WritePrepared(p *Prepared) error {
 		return c.WriteFrame(p.op, true, 0, p.payload())
 	}
 	if p.op.IsControl() && len(p.wire)-p.hsize > frame.MaxControlPayload {
-		return errControlFrame
+		return errControlFrame()
 	}
 	last, err := c.lockWrite()
 	if err != nil {

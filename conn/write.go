@@ -22,7 +22,7 @@ import (
 // refused too: data frames get ErrCloseSent.
 func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) error {
 	if op.IsControl() && (len(payload) > frame.MaxControlPayload || !fin) {
-		return errControlFrame
+		return errControlFrame()
 	}
 	last, err := c.lockWrite()
 	if err != nil {
@@ -37,8 +37,11 @@ func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) 
 }
 
 // errControlFrame refuses a control frame that RFC 6455 §5.5 forbids: a
-// payload over 125 bytes, or fragmented.
-var errControlFrame = &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
+// payload over 125 bytes, or fragmented. Each call gives a value of the
+// caller's own (a ProtocolError's fields are exported).
+func errControlFrame() error {
+	return &frame.ProtocolError{Code: frame.StatusProtocolError, Reason: "invalid control frame"}
+}
 
 // lockWrite takes the write lock for one frame, after waiting for room on
 // a non-blocking transport (with no lock held: see Transport.WaitRoom). last
