@@ -57,6 +57,9 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, durationOr(opts.HandshakeTimeout, defaults.HandshakeTimeout))
 	defer cancel()
 

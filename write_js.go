@@ -21,6 +21,9 @@ const (
 	sendPoll        = 10 * time.Millisecond
 )
 
+// wsOpen is the browser WebSocket's readyState OPEN.
+const wsOpen = 1
+
 // WriteMessage sends data as one message of type typ (TextMessage, whose
 // data must be valid UTF-8, or BinaryMessage). It waits, bounded by ctx,
 // while the browser holds more than 1 MiB not yet sent, then hands the
@@ -152,6 +155,11 @@ func (c *Conn) waitRoom(ctx context.Context) error {
 func (c *Conn) send(typ MessageType, data []byte) error {
 	if err := c.writable(); err != nil {
 		return err
+	}
+	if c.ws.Get("readyState").Int() != wsOpen {
+		// The server's close frame has arrived and its event has not
+		// yet: the browser would drop the message without a word.
+		return errClosing
 	}
 	var v js.Value
 	if typ == TextMessage {

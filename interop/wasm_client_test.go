@@ -68,6 +68,12 @@ func TestWasmClientChromium(t *testing.T) {
 			deliverTo(results[name], failures)
 		}
 	})
+	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers: the client's HandshakeTimeout gives up
+		case <-r.Context().Done():
+		case <-ctx.Done():
+		}
+	})
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join("wasm", "index.html"))
 	})

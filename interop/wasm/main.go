@@ -18,6 +18,8 @@
 //	toobig      a message past MaxMessageSize ends the connection, 1009
 //	flood       1100 unread messages overflow the read queue, 1008
 //	reconnect   a ReconnectingClient redials after the server closes
+//	nosuch      a refused handshake (404) fails Dial with a 1006 CloseError;
+//	            a bad URL, a cancelled context and HandshakeTimeout (/stall)
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -76,6 +79,7 @@ func main() {
 	tooBig(ctx, base+"toobig", checker{"toobig", &failures})
 	flood(ctx, base+"flood", checker{"flood", &failures})
 	reconnect(ctx, base+"reconnect", checker{"reconnect", &failures})
+	dialFail(ctx, base+"nosuch", checker{"dialfail", &failures})
 
 	list := make([]any, len(failures))
 	for i, f := range failures {
@@ -303,5 +307,33 @@ func reconnect(ctx context.Context, url string, ch checker) {
 	}
 	if s := r.State(); s != websocket.ReconnectStopped {
 		ch.fail("State() after Close = %v, want stopped", s)
+	}
+}
+
+func dialFail(ctx context.Context, url string, ch checker) {
+	c, err := websocket.Dial(ctx, url, nil)
+	if err == nil {
+		c.CloseNow()
+		ch.fail("Dial of a URL the server answers with 404: no error")
+	} else {
+		ch.wantClose("Dial refused", err, websocket.StatusAbnormalClosure, "")
+	}
+	if _, err := websocket.Dial(ctx, "http://example.com/", nil); !errors.Is(err, websocket.ErrBadURL) {
+		ch.fail("Dial of an http:// URL: %v, want ErrBadURL", err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := websocket.Dial(done, url, nil); !errors.Is(err, context.Canceled) {
+		ch.fail("Dial with a cancelled context: %v, want context.Canceled", err)
+	}
+	// /stall never answers the handshake: HandshakeTimeout gives up.
+	stall := strings.Replace(url, "/ws?case=nosuch", "/stall", 1)
+	start := time.Now()
+	_, err = websocket.Dial(ctx, stall, &websocket.DialOptions{HandshakeTimeout: 200 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		ch.fail("Dial of a server that never answers: %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		ch.fail("Dial with HandshakeTimeout 200ms took %v", d)
 	}
 }
