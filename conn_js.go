@@ -45,11 +45,11 @@ import (
 // reads them, and offers no way to push back on the server. Messages that
 // arrive while no read is waiting are queued (in the page's JavaScript
 // heap, as the browser delivered them, converted only when read): at most
-// 1024 messages, and at most MaxMessageSize bytes in all besides the
-// oldest. A message past either bound ends the connection with a 1008
-// (policy violation) CloseError, reason "read queue full": keep a reader
-// running, as with the native build, whose peer would instead feel TCP
-// push back.
+// 1024 messages and MaxMessageSize bytes in all (a message that finds the
+// queue empty is always taken). A message past either bound ends the
+// connection with a 1008 (policy violation) CloseError, reason "read
+// queue full": keep a reader running, as with the native build, whose
+// peer would instead feel TCP push back.
 type Conn struct {
 	ws       js.Value   // the browser's WebSocket
 	handlers [3]js.Func // for handlerNames, released when the connection ends
@@ -101,7 +101,7 @@ var (
 var nextID atomic.Uint64
 
 func newConn(u *url.URL, o *Options) *Conn {
-	c := &Conn{
+	return &Conn{
 		opened:       make(chan struct{}),
 		done:         make(chan struct{}),
 		wake:         make(chan struct{}, 1),
@@ -113,7 +113,6 @@ func newConn(u *url.URL, o *Options) *Conn {
 		onMessage:    o.OnMessage,
 		onClose:      o.OnClose,
 	}
-	return c
 }
 
 // up handles the open event.
@@ -286,9 +285,6 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 func (c *Conn) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.ended && c.result == nil {
-		return nil
-	}
 	return c.result
 }
 

@@ -14,7 +14,8 @@
 //	            context keeps the connection; text and binary through
 //	            ReadMessage, AppendMessage, NextReader, NextWriter, Enqueue;
 //	            client Close 1000 "done", which the server checks
-//	serverclose the server closes with 4001 "bye": the read and Err say so
+//	serverclose the server closes with 4001 "bye": the read, Err and
+//	            OnClose (once) say so
 //	toobig      a message past MaxMessageSize ends the connection, 1009
 //	flood       1100 unread messages overflow the read queue, 1008
 //	reconnect   a ReconnectingClient redials after the server closes
@@ -233,7 +234,10 @@ func want(ch checker, what string, typ websocket.MessageType, data []byte, err e
 }
 
 func serverClose(ctx context.Context, url string, ch checker) {
-	c, err := websocket.Dial(ctx, url, nil)
+	onClose := make(chan error, 2)
+	c, err := websocket.Dial(ctx, url, &websocket.DialOptions{Options: websocket.Options{
+		OnClose: func(_ *websocket.Conn, err error) { onClose <- err },
+	}})
 	if err != nil {
 		ch.fail("dial: %v", err)
 		return
@@ -246,6 +250,18 @@ func serverClose(ctx context.Context, url string, ch checker) {
 	ch.wantClose("read", err, 4001, "bye")
 	ch.waitDone(c)
 	ch.wantClose("Err()", c.Err(), 4001, "bye")
+	select {
+	case err := <-onClose:
+		ch.wantClose("OnClose", err, 4001, "bye")
+	case <-time.After(5 * time.Second):
+		ch.fail("OnClose not called")
+	}
+	c.CloseNow()
+	select {
+	case err := <-onClose:
+		ch.fail("OnClose called again, with %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
 }
 
 func tooBig(ctx context.Context, url string, ch checker) {
