@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,13 +24,35 @@ import (
 // it (chromium.mjs): the program checks the client's side of each case and
 // reports through the page, and the handlers below check the server's.
 
-// wasmCases are the cases of wasm/main.go, each served at /ws?case=NAME.
-var wasmCases = map[string]func(ctx context.Context, c *websocket.Conn, n int32) []string{
-	"echo":        wasmEcho,
-	"serverclose": wasmServerClose,
-	"toobig":      wasmTooBig,
-	"flood":       wasmFlood,
-	"reconnect":   wasmReconnect,
+// A wasmCase is our server's side of a case of wasm/main.go, served at
+// /ws?case=NAME: it gets the case's nth connection (from 1) and returns
+// its failures, or nil for a connection whose case is judged on another.
+type wasmCase func(ctx context.Context, c *websocket.Conn, n int32) []string
+
+// newWasmCases returns the cases of one test.
+func newWasmCases() map[string]wasmCase {
+	release := make(chan struct{})
+	var once sync.Once
+	return map[string]wasmCase{
+		"echo":        wasmEcho,
+		"serverclose": wasmServerClose,
+		"toobig":      wasmTooBig,
+		"flood":       wasmFlood,
+		"reconnect":   wasmReconnect,
+		"backpressure": func(ctx context.Context, c *websocket.Conn, _ int32) []string {
+			select { // read nothing until the client's writes have waited
+			case <-release:
+			case <-ctx.Done():
+				return []string{"the client never said its writes had waited"}
+			}
+			return wasmDrain(ctx, c)
+		},
+		"backpressure-release": func(ctx context.Context, c *websocket.Conn, _ int32) []string {
+			once.Do(func() { close(release) })
+			_, _, err := c.ReadMessage(ctx)
+			return append([]string{}, wantClose("the client's close", err, websocket.StatusNormalClosure, "")...)
+		},
+	}
 }
 
 func TestWasmClientChromium(t *testing.T) {
@@ -39,16 +62,17 @@ func TestWasmClientChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 
+	cases := newWasmCases()
 	results := make(map[string]chan []string)
 	conns := make(map[string]*atomic.Int32)
-	for name := range wasmCases {
+	for name := range cases {
 		results[name] = make(chan []string, 1)
 		conns[name] = new(atomic.Int32)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("case")
-		run, ok := wasmCases[name]
+		run, ok := cases[name]
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -91,7 +115,7 @@ func TestWasmClientChromium(t *testing.T) {
 
 	p := startPeer(ctx, t, "chromium", node, "chromium.mjs", srv.URL+"/", chromium)
 	p.verdict(ctx, t)
-	for name := range wasmCases {
+	for name := range cases {
 		select {
 		case f := <-results[name]:
 			report(t, "our server, case "+name, f)
@@ -222,4 +246,30 @@ func wasmReconnect(ctx context.Context, c *websocket.Conn, n int32) []string {
 	}
 	_, _, err := c.ReadMessage(ctx)
 	return append([]string{}, wantClose("the client's close", err, websocket.StatusNormalClosure, "")...)
+}
+
+// wasmDrain reads what the client wrote while nothing read: 1 MiB binary
+// messages, then "last" (its Enqueue), then the text "stop", then its
+// close.
+func wasmDrain(ctx context.Context, c *websocket.Conn) []string {
+	failures := []string{}
+	var prev string
+	for n := 0; ; n++ {
+		typ, data, err := c.ReadMessage(ctx)
+		if err != nil {
+			return append(failures, fmt.Sprintf("after %d messages: %v", n, err))
+		}
+		if typ == websocket.TextMessage {
+			if string(data) != "stop" || prev != "last" {
+				failures = append(failures, fmt.Sprintf("text %q after %q, want stop after last", data, prev))
+			}
+			break
+		}
+		if len(data) != 1<<20 && string(data) != "last" {
+			failures = append(failures, fmt.Sprintf("message %d: %d bytes", n, len(data)))
+		}
+		prev = string(data[:min(len(data), 4)])
+	}
+	_, _, err := c.ReadMessage(ctx)
+	return append(failures, wantClose("the client's close", err, websocket.StatusNormalClosure, "")...)
 }

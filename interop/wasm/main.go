@@ -21,6 +21,9 @@
 //	reconnect   a ReconnectingClient redials after the server closes
 //	nosuch      a refused handshake (404) fails Dial with a 1006 CloseError;
 //	            a bad URL, a cancelled context and HandshakeTimeout (/stall)
+//	backpressure a server that reads nothing makes WriteMessage wait for the
+//	            browser's buffer, until its context ends; Enqueue never waits;
+//	            the server reads once told so on backpressure-release
 package main
 
 import (
@@ -81,6 +84,7 @@ func main() {
 	flood(ctx, base+"flood", checker{"flood", &failures})
 	reconnect(ctx, base+"reconnect", checker{"reconnect", &failures})
 	dialFail(ctx, base+"nosuch", checker{"dialfail", &failures})
+	backpressure(ctx, base+"backpressure", checker{"backpressure", &failures})
 
 	list := make([]any, len(failures))
 	for i, f := range failures {
@@ -352,4 +356,45 @@ func dialFail(ctx context.Context, url string, ch checker) {
 	if d := time.Since(start); d > 5*time.Second {
 		ch.fail("Dial with HandshakeTimeout 200ms took %v", d)
 	}
+}
+
+func backpressure(ctx context.Context, url string, ch checker) {
+	c, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		ch.fail("dial: %v", err)
+		return
+	}
+	defer c.CloseNow()
+	msg := make([]byte, 1<<20)
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	sent := 0
+	for ; sent < 256; sent++ { // 256 MiB: far more than the browser and TCP buffer
+		if err = c.WriteMessage(wctx, websocket.BinaryMessage, msg); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		ch.fail("writing to a server that reads nothing: %v after %d MiB, want DeadlineExceeded", err, sent)
+	}
+	if err := c.Err(); err != nil {
+		ch.fail("Err() after the write's context ended = %v, want nil", err)
+	}
+	if err := c.Enqueue(websocket.BinaryMessage, []byte("last")); err != nil {
+		ch.fail("Enqueue with the browser's buffer full: %v", err)
+	}
+	// Tell the server, on another connection, to start reading.
+	rel, err := websocket.Dial(ctx, url+"-release", nil)
+	if err != nil {
+		ch.fail("dial the release: %v", err)
+		return
+	}
+	rel.Close(websocket.StatusNormalClosure, "")
+	if err := c.SendText(ctx, "stop"); err != nil { // waits for the server to read
+		ch.fail("SendText once the server reads: %v", err)
+	}
+	if err := c.Close(websocket.StatusNormalClosure, ""); err != nil {
+		ch.fail("Close: %v", err)
+	}
+	js.Global().Get("console").Call("log", fmt.Sprintf("backpressure: WriteMessage waited after %d MiB", sent))
 }
