@@ -38,13 +38,15 @@ fmt-check:
 
 ## vet: go vet here and on two other Linux architectures (the event
 ## loops' system calls differ by architecture), and the library built for
-## macOS and Windows, which have no event loops (the tests are Linux's).
+## macOS and Windows, which have no event loops (the tests are Linux's);
+## the browser build (js/wasm): the root's files, not its native tests.
 vet:
 	$(GO) vet ./...
 	GOARCH=arm64 $(GO) vet ./...
 	GOARCH=386 $(GO) vet ./...
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 	GOOS=windows GOARCH=amd64 $(GO) build ./...
+	GOOS=js GOARCH=wasm $(GO) vet $$(GOOS=js GOARCH=wasm $(GO) list -f '{{join .GoFiles " "}}' .) && GOOS=js GOARCH=wasm $(GO) vet ./interop/wasm
 
 ## check-deps: the import table of internal/cmd/checkdeps (the layers of
 ## DESIGN.md: nothing imports a package above it), and no non-std imports.

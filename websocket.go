@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package websocket is a WebSocket (RFC 6455) server and client written from
 // the RFC with nothing but the standard library.
 //
