@@ -89,7 +89,11 @@ bench-peers:
 	cd bench && $(GO) run ./cmd/driver -out results.md $(PEERS_FLAGS)
 
 ## autobahn: conformance reports for the server and client roles (the real
-## Autobahn testsuite under Docker, else the native runner).
+## Autobahn testsuite under Docker, else the native runner), with an
+## index.html each. It says up front how long it will take (about 11 minutes
+## per role natively) and runs the roles in parallel as far as the cores
+## carry them (two at a time on 2 cores; AUTOBAHN_JOBS overrides); see
+## autobahn/run.sh.
 autobahn:
 	./autobahn/run.sh
 
