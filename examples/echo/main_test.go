@@ -17,6 +17,11 @@ import (
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
+// runMainEnv makes the test binary run main instead of the tests: the
+// binary is then the example program, built as go test builds it (with
+// the race detector under make test), without a go build of its own.
+const runMainEnv = "EXAMPLE_ECHO_RUN_MAIN"
+
 // Every goroutine (handlers, clients, the library's) must be gone at the
 // end. With runMainEnv set, the test binary is the example itself (see
 // signal_test.go): it runs main and exits.

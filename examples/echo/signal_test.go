@@ -17,11 +17,6 @@ import (
 	"github.com/rfc6455/websocket"
 )
 
-// runMainEnv makes the test binary run main instead of the tests: the
-// binary is then the example program, built as go test builds it (with
-// the race detector under make test), without a go build of its own.
-const runMainEnv = "EXAMPLE_ECHO_RUN_MAIN"
-
 // exitBound is how long the example may take to exit after the signal:
 // its close handshakes are done at once on loopback, and its own bound
 // (shutdownTimeout) is 10 s.
