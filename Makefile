@@ -20,13 +20,15 @@ STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck
 
-## test: gofmt, go vet, import rules, then every test with the race detector,
-## the frame package once more without its assembly (purego), and the unit
-## tests of the benchmark driver and load generator (bench/, a nested module).
+## test: gofmt, go vet, import rules, the frame package without its assembly
+## (purego), the unit tests of the benchmark driver and load generator
+## (bench/, a nested module), then every test with the race detector, last:
+## internal/cmd/testsummary prints what plain go test would and ends with
+## the tests that skipped and why (the interop pairs whose peer is missing).
 test: fmt-check vet check-deps
-	$(GO) test -race -shuffle=on -timeout 10m ./...
 	$(GO) test -tags purego ./frame
 	cd bench && $(GO) test ./cmd/driver ./cmd/load
+	$(GO) test -json -race -shuffle=on -timeout 10m ./... | $(GO) run ./internal/cmd/testsummary
 
 fmt-check:
 	@unformatted="$$(gofmt -l .)"; \
@@ -91,7 +93,11 @@ bench-peers:
 	cd bench && $(GO) run ./cmd/driver -out results.md $(PEERS_FLAGS)
 
 ## autobahn: conformance reports for the server and client roles (the real
-## Autobahn testsuite under Docker, else the native runner).
+## Autobahn testsuite under Docker, else the native runner), with an
+## index.html each. It says up front how long it will take (about 11 minutes
+## per role natively) and runs the roles in parallel as far as the cores
+## carry them (two at a time on 2 cores; AUTOBAHN_JOBS overrides); see
+## autobahn/run.sh.
 autobahn:
 	./autobahn/run.sh
 
