@@ -118,6 +118,9 @@ func (s *Session) enqueue(it qItem) error {
 	err := s.offer(it)
 	if err == errFull {
 		err = s.onFull(it, time.Now().Add(s.opts.SlowTimeout))
+		if f := s.opts.OnDrop; f != nil && (err == ErrQueueFull || err == errQueueTimeout) {
+			f(s)
+		}
 	}
 	return err
 }
