@@ -35,3 +35,23 @@ func TestOnDrop(t *testing.T) {
 		})
 	}
 }
+
+// TestOnDropBroadcast: Broadcast's drops reach OnDrop too, one per
+// BroadcastResult.Dropped.
+func TestOnDropBroadcast(t *testing.T) {
+	var drops atomic.Int32
+	s, _ := stalledPair(t, &Options{SendQueueSize: 2, SlowPolicy: PolicyDrop, OnDrop: func(*Session) { drops.Add(1) }})
+	m := NewManager(nil)
+	m.Add(s)
+	dropped := 0
+	for i := 0; i < 1000 && dropped < 3; i++ {
+		dropped += m.Broadcast(frame.OpBinary, make([]byte, 16<<10)).Dropped
+		time.Sleep(time.Millisecond)
+	}
+	if dropped < 3 {
+		t.Fatalf("Broadcast dropped %d messages to a stalled peer", dropped)
+	}
+	if n := drops.Load(); int(n) != dropped {
+		t.Errorf("OnDrop called %d times for %d drops", n, dropped)
+	}
+}
