@@ -21,12 +21,14 @@ STATICCHECK_VERSION ?= v0.8.2
 .PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck
 
 ## test: gofmt, go vet, import rules, then every test with the race detector,
-## the frame package once more without its assembly (purego), and the unit
-## tests of the benchmark driver and load generator (bench/, a nested module).
+## the frame package once more without its assembly (purego), the unit
+## tests of the benchmark driver and load generator (bench/, a nested module)
+## and the Prometheus example (examples/prometheus, a nested module).
 test: fmt-check vet check-deps
 	$(GO) test -race -shuffle=on -timeout 10m ./...
 	$(GO) test -tags purego ./frame
 	cd bench && $(GO) test ./cmd/driver ./cmd/load
+	cd examples/prometheus && $(GO) vet ./... && $(GO) test -race ./...
 
 fmt-check:
 	@unformatted="$$(gofmt -l .)"; \
