@@ -114,10 +114,16 @@ func (o *AcceptOptions) admit(req *handshake.Request) (value any, refusal *hands
 	if value, err = f(req); err == nil {
 		return value, nil, nil
 	}
-	if !errors.As(err, &refusal) {
-		refusal = errForbidden
+	return nil, hookRefusal(err), err
+}
+
+// hookRefusal returns the refusal an OnRequest error is answered with.
+func hookRefusal(err error) *handshake.Error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
 	}
-	return nil, refusal, err
+	return errForbidden
 }
 
 // writeResponse writes the server's 101 answer for req and a to w: every
@@ -302,10 +308,10 @@ func upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 		a, err = opts.check(req)
 	}
 	var he *handshake.Error
-	if err != nil {
-		errors.As(err, &he)
-	} else {
+	if err == nil {
 		a.value, he, err = opts.admit(req)
+	} else {
+		he = answered(err)
 	}
 	if err != nil {
 		if he != nil {
@@ -322,6 +328,16 @@ func upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	nc.SetDeadline(time.Time{})
 	c, err := cfg.open(nc, p.Rest(), a) // copies the first frames
 	return c, req, nil, err
+}
+
+// answered returns the refusal a failed read or check of a request is
+// answered with, or nil when the connection failed and gets no answer.
+func answered(err error) *handshake.Error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	return nil
 }
 
 // refuse answers a request with he and closes nc; it is used before the

@@ -181,9 +181,13 @@ func (s *Server) opened(c *Conn) {
 // left the manager.
 func (s *Server) ended(c *Conn, err error) {
 	code := StatusAbnormalClosure
-	var ce *CloseError
-	if errors.As(err, &ce) {
+	if ce, ok := err.(*CloseError); ok { // what sessions end with
 		code = ce.Code
+	} else {
+		var ce *CloseError // here: escaping to errors.As, it costs an allocation
+		if errors.As(err, &ce) {
+			code = ce.Code
+		}
 	}
 	pong := errors.Is(err, ErrPongTimeout)
 	sc := &s.counters
