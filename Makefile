@@ -22,12 +22,14 @@ STATICCHECK_VERSION ?= v0.8.2
 
 ## test: gofmt, go vet, import rules, the frame package without its assembly
 ## (purego), the unit tests of the benchmark driver and load generator
-## (bench/, a nested module), then every test with the race detector, last:
+## (bench/, a nested module) and the Prometheus example (examples/prometheus,
+## a nested module), then every test with the race detector, last:
 ## internal/cmd/testsummary prints what plain go test would and ends with
 ## the tests that skipped and why (the interop pairs whose peer is missing).
 test: fmt-check vet check-deps
 	$(GO) test -tags purego ./frame
 	cd bench && $(GO) test ./cmd/driver ./cmd/load
+	cd examples/prometheus && $(GO) vet ./... && $(GO) test -race ./...
 	$(GO) test -json -race -shuffle=on -timeout 10m ./... | $(GO) run ./internal/cmd/testsummary
 
 fmt-check:

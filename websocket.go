@@ -106,3 +106,12 @@ type BroadcastResult = session.BroadcastResult
 
 // Request is the opening handshake request as a server saw it.
 type Request = handshake.Request
+
+// HandshakeError is a server's refusal of an opening handshake: the HTTP
+// status, a reason sent as the body, and extra header fields. Accept and
+// Upgrade return one for a request they refused; AcceptOptions.OnRequest
+// returns one to refuse with a status of its own, such as
+//
+//	&websocket.HandshakeError{StatusCode: http.StatusUnauthorized, Reason: "sign in",
+//		Header: http.Header{"Www-Authenticate": {`Bearer realm="chat"`}}}
+type HandshakeError = handshake.Error
