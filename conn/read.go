@@ -92,6 +92,27 @@ func (c *Conn) controlFrame() (frame.Header, error) {
 	return c.dec.Header(), nil
 }
 
+// PeekOpcode returns the opcode of the next frame without consuming
+// anything, once the first byte of its header is buffered: a reader that
+// handles control frames only (the session's heartbeat, reading for a
+// connection that nobody else reads) stops before a data frame and leaves
+// it, whole, for the next NextFrame. ok is false when that byte is not
+// buffered yet (WaitReadable waits for it), when the current frame still
+// has payload to read, and when part of the next header was consumed
+// already (a read stopped half way through it). Only the reader may call
+// it.
+func (c *Conn) PeekOpcode() (op frame.Opcode, ok bool) {
+	if c.ctl {
+		// A control frame's header was returned, its payload arriving:
+		// NextFrame returns that header again.
+		return c.dec.Header().Opcode, true
+	}
+	if c.r == c.w || c.dec.Remaining() > 0 || c.dec.Partial() {
+		return 0, false
+	}
+	return frame.Opcode(c.rbuf[c.r] & 0x0f), true
+}
+
 // MaxMessageSize returns the limit on the sum of a data message's frame
 // payloads, 0 for none. A layer that decompresses messages applies it to
 // their decompressed size too.

@@ -15,7 +15,10 @@ import (
 // connection. If a reader is active, it sees the peer's close frame and
 // returns a *CloseError; otherwise Close reads (and discards) what arrives
 // until the close frame does. Close is safe to call more than once and from
-// any goroutine; later calls wait for the first to finish.
+// any goroutine; later calls wait for the first to finish. It returns nil,
+// unless the session had already ended without a close handshake (the
+// close frame could not be sent): then it returns the session's
+// *CloseError.
 func (s *Session) Close(code frame.StatusCode, reason string) error {
 	return s.close(code, reason)
 }
@@ -33,17 +36,19 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		return nil
 	}
 	if err != nil {
+		// The connection had ended (or just failed): say how.
 		s.end(err, true)
-		return err
+		return s.resultErr()
 	}
 	deadline := time.Now().Add(s.opts.CloseTimeout)
+	// Bounds the wait for the peer's close frame: the loop's, a reader's,
+	// or this call's own.
+	s.c.SetReadDeadline(deadline)
 	if loop {
-		s.c.SetReadDeadline(deadline) // bounds the loop's wait for the close frame
 		return nil
 	}
-	if s.readMu.TryLock() {
+	if s.tryLockRead() {
 		// No reader: read until the peer's close frame.
-		s.c.SetReadDeadline(deadline)
 		for s.readErr == nil {
 			if err := s.nextDataFrame(); err != nil {
 				s.readError(context.Background(), err)
@@ -53,8 +58,7 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		}
 		s.readMu.Unlock()
 	} else {
-		// The active reader will run the handshake; bound its wait.
-		s.c.SetReadDeadline(deadline)
+		// The active reader will run the handshake.
 		select {
 		case <-s.Done():
 		case <-time.After(time.Until(deadline)):
@@ -187,7 +191,7 @@ func (s *Session) fail(code frame.StatusCode, reason string) error {
 	cerr := &CloseError{Code: code, Reason: reason, Err: &frame.ProtocolError{Code: code, Reason: reason}}
 	s.sendClose(code, reason)
 	s.setResult(cerr)
-	s.readErr = cerr
 	s.finishClose() // a client lets the server close TCP first (RFC 6455 §7.1.1)
-	return cerr
+	s.readErr = s.resultErr() // cerr, unless the session had ended for another reason first
+	return s.readErr
 }

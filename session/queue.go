@@ -126,6 +126,9 @@ func (s *Session) enqueue(it qItem) error {
 func (s *Session) offer(it qItem) error {
 	q := s.q
 	if q.slowFired.Load() {
+		if err := s.closedErr(); err != nil {
+			return err // its Err is ErrSlowConsumer
+		}
 		return ErrSlowConsumer
 	}
 	select {

@@ -19,7 +19,7 @@ func (s *Session) WriteMessage(ctx context.Context, typ frame.Opcode, data []byt
 		return errMessageType
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return s.ctxError(err)
 	}
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
@@ -31,7 +31,7 @@ func (s *Session) WriteMessage(ctx context.Context, typ frame.Opcode, data []byt
 // through the reader (Options.OnPong).
 func (s *Session) Ping(ctx context.Context, payload []byte) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return s.ctxError(err)
 	}
 	defer s.watchWrite(ctx)()
 	return s.writeError(ctx, s.c.WriteFrame(frame.OpPing, true, 0, payload))
@@ -56,34 +56,59 @@ func (s *Session) watchWrite(ctx context.Context) func() {
 	}
 }
 
+// writeError turns an error from the connection into what a write
+// returns: once the connection has ended, however and by whom, the
+// session's *CloseError. A write that was under way when another goroutine
+// (the heartbeat, CloseNow, the reader seeing the peer's close) closed the
+// socket gets the socket's error; the ender recorded the result before it
+// closed the socket, so this write returns that result, not the socket's
+// words. Any other failure ends the session, with err as the cause.
 func (s *Session) writeError(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	if cerr := s.closedErr(); cerr != nil {
+		return cerr
 	}
 	if isTimeout(err) && ctx.Err() != nil {
 		err = ctx.Err()
 	}
 	if errors.Is(err, conn.ErrCloseSent) {
-		if r := s.Err(); r != nil {
-			return r
-		}
-		return err
+		return err // closing, not closed yet
 	}
-	s.end(err, true)
+	s.end(err, true) // the first end's result stands
+	return s.resultErr()
+}
+
+// ctxError is what a call whose context ended before it started returns:
+// the context's error, unless the session has ended, which says more.
+func (s *Session) ctxError(err error) error {
+	if cerr := s.closedErr(); cerr != nil {
+		return cerr
+	}
 	return err
 }
 
 // NextWriter returns a writer for a message of type typ, sent in frames of
 // Options.FragmentSize as the writer fills; Close sends the last frame.
-// Other messages wait until the writer is closed.
+// Other messages wait until the writer is closed. Write only buffers until
+// a frame is full, so after the session has ended it is the Write that
+// sends a frame, and Close, that return the session's *CloseError; so
+// does NextWriter itself.
 func (s *Session) NextWriter(ctx context.Context, typ frame.Opcode) (io.WriteCloser, error) {
 	if typ != frame.OpText && typ != frame.OpBinary {
 		return nil, errMessageType
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, s.ctxError(err)
 	}
 	s.msgMu.Lock()
+	if err := s.closedErr(); err != nil {
+		// A stream allocates anyway; one atomic load more tells its
+		// caller at once that nothing can be sent.
+		s.msgMu.Unlock()
+		return nil, err
+	}
 	w := &messageWriter{s: s, ctx: ctx, op: frame.Opcode(typ)}
 	if s.compresses(math.MaxInt) {
 		// The size is not known yet: the threshold does not apply.
