@@ -191,7 +191,7 @@ func (s *Session) fail(code frame.StatusCode, reason string) error {
 	cerr := &CloseError{Code: code, Reason: reason, Err: &frame.ProtocolError{Code: code, Reason: reason}}
 	s.sendClose(code, reason)
 	s.setResult(cerr)
-	s.finishClose() // a client lets the server close TCP first (RFC 6455 §7.1.1)
+	s.finishClose()           // a client lets the server close TCP first (RFC 6455 §7.1.1)
 	s.readErr = s.resultErr() // cerr, unless the session had ended for another reason first
 	return s.readErr
 }
