@@ -20,13 +20,17 @@ STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck
 
-## test: gofmt, go vet, import rules, then every test with the race detector,
-## the frame package once more without its assembly (purego), and the unit
-## tests of the benchmark driver and load generator (bench/, a nested module).
+## test: gofmt, go vet, import rules, the frame package without its assembly
+## (purego), the unit tests of the benchmark driver and load generator
+## (bench/, a nested module) and the Prometheus example (examples/prometheus,
+## a nested module), then every test with the race detector, last:
+## internal/cmd/testsummary prints what plain go test would and ends with
+## the tests that skipped and why (the interop pairs whose peer is missing).
 test: fmt-check vet check-deps
-	$(GO) test -race -shuffle=on -timeout 10m ./...
 	$(GO) test -tags purego ./frame
 	cd bench && $(GO) test ./cmd/driver ./cmd/load
+	cd examples/prometheus && $(GO) vet ./... && $(GO) test -race ./...
+	$(GO) test -json -race -shuffle=on -timeout 10m ./... | $(GO) run ./internal/cmd/testsummary
 
 fmt-check:
 	@unformatted="$$(gofmt -l .)"; \
@@ -38,13 +42,15 @@ fmt-check:
 
 ## vet: go vet here and on two other Linux architectures (the event
 ## loops' system calls differ by architecture), and the library built for
-## macOS and Windows, which have no event loops (the tests are Linux's).
+## macOS and Windows, which have no event loops (the tests are Linux's);
+## the browser build (js/wasm): the root's files, not its native tests.
 vet:
 	$(GO) vet ./...
 	GOARCH=arm64 $(GO) vet ./...
 	GOARCH=386 $(GO) vet ./...
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 	GOOS=windows GOARCH=amd64 $(GO) build ./...
+	GOOS=js GOARCH=wasm $(GO) vet $$(GOOS=js GOARCH=wasm $(GO) list -f '{{join .GoFiles " "}}' .) && GOOS=js GOARCH=wasm $(GO) vet ./interop/wasm
 
 ## check-deps: the import table of internal/cmd/checkdeps (the layers of
 ## DESIGN.md: nothing imports a package above it), and no non-std imports.
@@ -89,7 +95,11 @@ bench-peers:
 	cd bench && $(GO) run ./cmd/driver -out results.md $(PEERS_FLAGS)
 
 ## autobahn: conformance reports for the server and client roles (the real
-## Autobahn testsuite under Docker, else the native runner).
+## Autobahn testsuite under Docker, else the native runner), with an
+## index.html each. It says up front how long it will take (about 11 minutes
+## per role natively) and runs the roles in parallel as far as the cores
+## carry them (two at a time on 2 cores; AUTOBAHN_JOBS overrides); see
+## autobahn/run.sh.
 autobahn:
 	./autobahn/run.sh
 

@@ -1,3 +1,5 @@
+//go:build !js
+
 package websocket
 
 import (
@@ -49,6 +51,26 @@ type AcceptOptions struct {
 	// past it the client gets 431. Default 16 KiB.
 	MaxHeaderBytes int
 
+	// OnRequest, if set, sees each request that is a valid opening
+	// handshake from an allowed Origin, before the server answers it: the
+	// place to authenticate, to route by path (r.RequestURI) or to attach
+	// data to the connection. A nil error accepts the request, and value
+	// becomes the connection's Conn.Value. An error refuses it: a
+	// *HandshakeError is answered with its StatusCode, Reason and Header
+	// (401 with WWW-Authenticate, 404 for an unknown path); any other
+	// error with 403 Forbidden and no detail, since its text is the
+	// server's, not the client's. Accept and Upgrade then return the
+	// error as it is. r, and everything in it, is the hook's to keep.
+	//
+	// OnRequest runs on the goroutine of the handshake: the request's in
+	// Accept, the caller's in Upgrade, the connection's in a Server in
+	// IOGoroutine mode (after the connection limit's check). In
+	// IOEventLoop mode it runs on the loop that read the request, and
+	// must not block: the loop's other connections wait meanwhile. A
+	// check that needs I/O of its own (a database, another service)
+	// belongs in IOGoroutine mode, or behind a cache the hook reads.
+	OnRequest func(r *Request) (value any, err error)
+
 	// resolved, set on a Server's own copy, is its options resolved once
 	// for all its connections.
 	resolved *config
@@ -82,6 +104,28 @@ func (o *AcceptOptions) check(req *handshake.Request) (agreement, error) {
 		}
 	}
 	return a, nil
+}
+
+// admit runs OnRequest, if set, on req, which passed check: it returns the
+// connection's value, or the refusal to answer with and the hook's error.
+func (o *AcceptOptions) admit(req *handshake.Request) (value any, refusal *handshake.Error, err error) {
+	f := o.OnRequest
+	if f == nil {
+		return nil, nil, nil
+	}
+	if value, err = f(req); err == nil {
+		return value, nil, nil
+	}
+	return nil, hookRefusal(err), err
+}
+
+// hookRefusal returns the refusal an OnRequest error is answered with.
+func hookRefusal(err error) *handshake.Error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	return errForbidden
 }
 
 // writeResponse writes the server's 101 answer for req and a to w: every
@@ -126,6 +170,12 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		handshake.WriteError(w, refusal(err))
 		return nil, err
 	}
+	value, he, err := opts.admit(req)
+	if err != nil {
+		handshake.WriteError(w, he)
+		return nil, err
+	}
+	a.value = value
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		handshake.WriteError(w, &handshake.Error{StatusCode: http.StatusInternalServerError, Reason: "cannot hijack the connection"})
@@ -184,6 +234,9 @@ var (
 	retryAfter            = http.Header{"Retry-After": {"1"}}
 )
 
+// errForbidden answers an OnRequest error that is not a *HandshakeError.
+var errForbidden = &handshake.Error{StatusCode: http.StatusForbidden, Reason: "forbidden"}
+
 // parsers are the RequestParsers of the raw server paths, reused: a
 // parser keeps its header map, and holds no buffer while it is here.
 var parsers = sync.Pool{New: func() any { return new(handshake.RequestParser) }}
@@ -225,6 +278,13 @@ func readHead(nc net.Conn, p *handshake.RequestParser) error {
 // handshake. On failure Upgrade has answered with the right HTTP status when
 // it could; the caller closes nc. opts may be nil.
 func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Request, error) {
+	c, req, _, err := upgrade(ctx, nc, opts)
+	return c, req, err
+}
+
+// upgrade is Upgrade, which also returns the refusal it answered with, if
+// any, for a Server's counters.
+func upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Request, *handshake.Error, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
@@ -249,22 +309,37 @@ func Upgrade(ctx context.Context, nc net.Conn, opts *AcceptOptions) (*Conn, *Req
 	if err == nil {
 		a, err = opts.check(req)
 	}
+	var he *handshake.Error
+	if err == nil {
+		a.value, he, err = opts.admit(req)
+	} else {
+		he = answered(err)
+	}
 	if err != nil {
-		var he *handshake.Error
-		if errors.As(err, &he) {
+		if he != nil {
 			writeRefusal(nc, he)
 		}
-		return nil, req, err
+		return nil, req, he, err
 	}
 	if err := opts.writeResponse(nc, req, a); err != nil {
-		return nil, req, err
+		return nil, req, nil, err
 	}
 	if !stop() {
-		return nil, req, ctx.Err()
+		return nil, req, nil, ctx.Err()
 	}
 	nc.SetDeadline(time.Time{})
 	c, err := cfg.open(nc, p.Rest(), a) // copies the first frames
-	return c, req, err
+	return c, req, nil, err
+}
+
+// answered returns the refusal a failed read or check of a request is
+// answered with, or nil when the connection failed and gets no answer.
+func answered(err error) *handshake.Error {
+	var he *handshake.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	return nil
 }
 
 // refuse answers a request with he and closes nc; it is used before the

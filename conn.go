@@ -1,3 +1,5 @@
+//go:build !js
+
 package websocket
 
 import (
@@ -53,6 +55,8 @@ type Conn struct {
 	// owner is this Conn, which is how the callbacks the session calls
 	// find their way back here (ownerOf).
 	s session.Session
+
+	value any // AcceptOptions.OnRequest's, set before the Conn is handed out
 }
 
 // ownerOf returns the Conn that embeds s. Every session the root package
@@ -190,6 +194,12 @@ func (c *Conn) LocalAddr() net.Addr { return c.s.Conn().LocalAddr() }
 
 // RemoteAddr returns the peer's network address.
 func (c *Conn) RemoteAddr() net.Addr { return c.s.Conn().RemoteAddr() }
+
+// Value returns what AcceptOptions.OnRequest returned for the connection's
+// request (a user, a session, a route), or nil. It is fixed before the
+// connection is handed out, so reading it needs no lock; Set and Get hold
+// what changes later.
+func (c *Conn) Value() any { return c.value }
 
 // Set stores value under key in the connection's user data, for the
 // application's per-connection state (a user name, a room). Keys compare

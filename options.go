@@ -1,3 +1,5 @@
+//go:build !js
+
 package websocket
 
 import (
@@ -147,6 +149,7 @@ func (c *CompressionOptions) deflateConfig() handshake.DeflateConfig {
 type agreement struct {
 	protocol string
 	deflate  *handshake.DeflateParams // nil: no compression
+	value    any                      // what AcceptOptions.OnRequest returned
 }
 
 // config is the front door's options resolved, for one Server or for one
@@ -290,6 +293,7 @@ func (cfg *config) open(nc net.Conn, early []byte, a agreement) (*Conn, error) {
 		tc.Abort(err)
 		return nil, err
 	}
+	c.value = a.value
 	session.Init(&c.s, tc, cfg.sessionOptions(a), c)
 	return c, nil
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package websocket
 
 import (
@@ -50,8 +52,14 @@ type Server struct {
 	// OnConnect, if set, is called with each upgraded connection once
 	// the server has registered it (Range, Len and Broadcast see it),
 	// before any of its messages is read and before Handler. In
-	// IOEventLoop mode it runs on the loop and must not block.
+	// IOEventLoop mode it runs on the loop and must not block. (Before
+	// the upgrade, Options.OnRequest sees the request and may refuse it.)
 	OnConnect func(c *Conn)
+
+	// Hooks are called on the connections' rare events (opened, closed,
+	// refused, a dropped message, a pong timeout), for metrics; Stats
+	// holds the same counts and more. Default: none.
+	Hooks ServerHooks
 
 	// Options configure the handshake and every connection.
 	Options AcceptOptions
@@ -88,6 +96,7 @@ type Server struct {
 	sessions  *session.Manager
 	active    atomic.Int64
 	closed    atomic.Bool
+	counters  serverCounters
 	ctx       context.Context // cancelled by Shutdown: ends handshakes in progress
 	cancel    context.CancelFunc
 
@@ -209,14 +218,21 @@ func (s *Server) serveConn(nc net.Conn) {
 	timeout, maxHeader := opts.resolved.handshakeTimeout, opts.resolved.maxHeaderBytes
 	if limit := s.maxConnections(); limit > 0 && n > int64(limit) {
 		refuse(nc, errTooManyConnections, timeout, maxHeader)
+		s.refused(errTooManyConnections)
 		return
 	}
 	if s.closed.Load() {
 		refuse(nc, errShuttingDown, timeout, maxHeader)
+		s.refused(errShuttingDown)
 		return
 	}
-	c, req, err := Upgrade(s.context(), nc, opts)
+	c, req, he, err := upgrade(s.context(), nc, opts)
 	if err != nil {
+		if he != nil {
+			s.refused(he)
+		} else {
+			s.counters.failed.Add(1)
+		}
 		nc.Close()
 		return
 	}
@@ -244,7 +260,8 @@ func (s *Server) serveConn(nc net.Conn) {
 }
 
 // options returns the options connections are opened with: s.Options,
-// with OnMessage routed through s.Workers when both are set.
+// with OnMessage routed through s.Workers when both are set, and the
+// counters' hooks on the end of a connection and a dropped message.
 func (s *Server) options() *AcceptOptions {
 	ctx := s.context() // Shutdown cancels it: posting stops blocking
 	s.mu.Lock()
@@ -266,8 +283,16 @@ func (s *Server) options() *AcceptOptions {
 			}
 		}
 	}
+	onClose := opts.OnClose
+	opts.OnClose = func(c *Conn, err error) {
+		s.ended(c, err)
+		if onClose != nil {
+			onClose(c, err)
+		}
+	}
 	opts.resolved = opts.config()
 	opts.resolved.shared = true
+	opts.resolved.session.OnDrop = func(ss *session.Session) { s.dropped(ownerOf(ss)) }
 	s.opts = &opts
 	return s.opts
 }
@@ -385,9 +410,11 @@ func (s *Server) untrack(l net.Listener) {
 	l.Close()
 }
 
-// register adds c to the manager unless the server is shutting down (the
-// manager drops it when it ends), and tells OnConnect.
+// register counts c, just upgraded, adds it to the manager unless the
+// server is shutting down (the manager drops it when it ends), and tells
+// OnConnect.
 func (s *Server) register(c *Conn) bool {
+	s.opened(c)
 	if s.closed.Load() {
 		return false
 	}

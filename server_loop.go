@@ -1,3 +1,5 @@
+//go:build !js
+
 package websocket
 
 import (
@@ -135,6 +137,8 @@ type loopConn struct {
 	sk  *netpoll.Socket
 	hp  *handshake.RequestParser // the request as it arrives, pooled; nil while none has
 	c   *Conn                    // the session, once upgraded
+
+	refused bool // the handshake was answered with a refusal
 }
 
 // Ready runs on the loop when the socket has bytes (or its deadline passed).
@@ -154,6 +158,9 @@ func (h *loopConn) Closed() {
 		h.c.CloseNow() // ends the session if only its socket went
 	} else {
 		h.srv.handshakeDone(h)
+		if !h.refused {
+			h.srv.counters.failed.Add(1)
+		}
 	}
 	h.dropParser()
 	h.srv.active.Add(-1)
@@ -196,8 +203,12 @@ func (h *loopConn) handshake() {
 	}
 	// The Request and its strings are the parser's, pointing into its
 	// buffer, and go back to the pool with it below: nothing of them is
-	// kept (the agreed subprotocol is the server's own string).
+	// kept (the agreed subprotocol is the server's own string). OnRequest
+	// may keep what it sees: it gets a copy.
 	req, err := h.hp.Request()
+	if opts.OnRequest != nil && err == nil {
+		req, err = h.hp.NewRequest()
+	}
 	var a agreement
 	if err == nil {
 		a, err = opts.check(req)
@@ -213,6 +224,12 @@ func (h *loopConn) handshake() {
 		h.fail(refusal(err))
 		return
 	}
+	value, he, err := opts.admit(req)
+	if err != nil {
+		h.fail(he)
+		return
+	}
+	a.value = value
 	if err := opts.writeResponse(h.sk, req, a); err != nil {
 		h.sk.Close()
 		return
@@ -244,6 +261,8 @@ func (h *loopConn) dropParser() {
 
 // fail answers a refused request and closes the socket.
 func (h *loopConn) fail(he *handshake.Error) {
+	h.refused = true
+	h.srv.refused(he)
 	writeRefusal(h.sk, he)
 	h.sk.Close()
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package websocket is a WebSocket (RFC 6455) server and client written from
 // the RFC with nothing but the standard library.
 //
@@ -45,42 +47,8 @@
 package websocket
 
 import (
-	"github.com/rfc6455/websocket/conn"
-	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/session"
-)
-
-// CloseError reports the close code and reason a connection ended with.
-type CloseError = session.CloseError
-
-// MessageType is the type of a data message: TextMessage or BinaryMessage.
-type MessageType = frame.Opcode
-
-// Message types.
-const (
-	TextMessage   = frame.OpText
-	BinaryMessage = frame.OpBinary
-)
-
-// StatusCode is a close status code (RFC 6455 §7.4).
-type StatusCode = frame.StatusCode
-
-// Close status codes.
-const (
-	StatusNormalClosure           = frame.StatusNormalClosure
-	StatusGoingAway               = frame.StatusGoingAway
-	StatusProtocolError           = frame.StatusProtocolError
-	StatusUnsupportedData         = frame.StatusUnsupportedData
-	StatusNoStatusReceived        = frame.StatusNoStatusReceived
-	StatusAbnormalClosure         = frame.StatusAbnormalClosure
-	StatusInvalidFramePayloadData = frame.StatusInvalidFramePayloadData
-	StatusPolicyViolation         = frame.StatusPolicyViolation
-	StatusMessageTooBig           = frame.StatusMessageTooBig
-	StatusMandatoryExtension      = frame.StatusMandatoryExtension
-	StatusInternalError           = frame.StatusInternalError
-	StatusServiceRestart          = frame.StatusServiceRestart
-	StatusTryAgainLater           = frame.StatusTryAgainLater
 )
 
 // SlowPolicy is what a full send queue does with another message: see
@@ -94,9 +62,6 @@ const (
 	PolicyClose = session.PolicyClose
 )
 
-// Stats is a snapshot of a connection's counters (Conn.Stats).
-type Stats = conn.Stats
-
 // BroadcastResult counts what Server.Broadcast did with each connection:
 // sent (queued, or written), dropped (by PolicyDrop or PolicyBlock's
 // timeout) or closed (by PolicyClose, or already ended).
@@ -104,3 +69,12 @@ type BroadcastResult = session.BroadcastResult
 
 // Request is the opening handshake request as a server saw it.
 type Request = handshake.Request
+
+// HandshakeError is a server's refusal of an opening handshake: the HTTP
+// status, a reason sent as the body, and extra header fields. Accept and
+// Upgrade return one for a request they refused; AcceptOptions.OnRequest
+// returns one to refuse with a status of its own, such as
+//
+//	&websocket.HandshakeError{StatusCode: http.StatusUnauthorized, Reason: "sign in",
+//		Header: http.Header{"Www-Authenticate": {`Bearer realm="chat"`}}}
+type HandshakeError = handshake.Error

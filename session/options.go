@@ -45,6 +45,10 @@ type Options struct {
 	// *CloseError (the peer's close code, or 1006 with the cause).
 	OnClose func(s *Session, err error)
 
+	// OnDrop, if set, is called on the sender's goroutine each time the
+	// send queue drops a message (Enqueue returns ErrQueueFull).
+	OnDrop func(s *Session)
+
 	// Subprotocol is the subprotocol the opening handshake agreed on,
 	// reported by Subprotocol. The handshake code sets it.
 	Subprotocol string

@@ -150,8 +150,13 @@ func (s *Session) offer(it qItem) error {
 }
 
 // onFull applies the slow-consumer policy to it, which found the queue
-// full. PolicyBlock waits until deadline.
-func (s *Session) onFull(it qItem, deadline time.Time) error {
+// full. PolicyBlock waits until deadline. A drop is reported to OnDrop.
+func (s *Session) onFull(it qItem, deadline time.Time) (err error) {
+	defer func() {
+		if f := s.opts.OnDrop; f != nil && (err == ErrQueueFull || err == errQueueTimeout) {
+			f(s)
+		}
+	}()
 	switch s.opts.SlowPolicy {
 	case PolicyDrop:
 		return ErrQueueFull

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 )
 
 // indexEntry is one case in index.json, in the suite's format.
@@ -38,9 +40,11 @@ func ReportFile(agent, id string) string {
 	return clean + "_case_" + strings.ReplaceAll(id, ".", "_") + ".json"
 }
 
-// WriteReports writes, into dir, one JSON file per case, index.json (merged
-// with an index.json already there, so agents tested in earlier runs are
-// kept) and index.md.
+// WriteReports writes, into dir, one JSON file per case (with its wire
+// log), index.json (merged with an index.json already there, so agents
+// tested in earlier runs are kept), index.md, and index.html: a table per
+// agent of index.json, a row per case with its verdicts and a link to the
+// case's JSON file, as the suite's index.html links its case reports.
 func WriteReports(dir string, results map[string][]*Result, strict bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -78,6 +82,17 @@ func WriteReports(dir string, results map[string][]*Result, strict bool) error {
 		return err
 	}
 	writeMarkdown(f, results, strict)
+	if err := f.Close(); err != nil {
+		return err
+	}
+	f, err = os.Create(filepath.Join(dir, "index.html"))
+	if err != nil {
+		return err
+	}
+	if err := writeHTML(f, index, results, strict); err != nil {
+		f.Close()
+		return err
+	}
 	return f.Close()
 }
 
@@ -110,29 +125,55 @@ func writeMarkdown(w io.Writer, results map[string][]*Result, strict bool) {
 // verdictOrder fixes the order counts are printed in.
 var verdictOrder = []Behavior{OK, NonStrict, Informational, Unimplemented, Failed, WrongCode, Unclean, FailedByClient}
 
-// summaryLine counts the case verdicts: a case counts under its behavior,
-// or under its close verdict when the behavior is fine but the close is not.
-func summaryLine(rs []*Result, strict bool) string {
-	counts := map[Behavior]int{}
-	failed := 0
-	for _, r := range rs {
-		v := r.Behavior
-		if !v.IsFailure(true) && r.BehaviorClose.IsFailure(true) {
-			v = r.BehaviorClose
-		}
-		counts[v]++
-		if r.Failed(strict) {
-			failed++
-		}
+// caseVerdict is the one verdict a case counts under in summaries: its
+// behavior, or its close verdict when the behavior is fine but the close
+// is not.
+func caseVerdict(behavior, closing Behavior) Behavior {
+	if !behavior.IsFailure(true) && closing.IsFailure(true) {
+		return closing
 	}
+	return behavior
+}
+
+// verdictTally counts cases by verdict.
+type verdictTally struct {
+	counts  map[Behavior]int
+	total   int
+	failing int
+}
+
+func (t *verdictTally) add(v Behavior, failing bool) {
+	if t.counts == nil {
+		t.counts = map[Behavior]int{}
+	}
+	t.counts[v]++
+	t.total++
+	if failing {
+		t.failing++
+	}
+}
+
+func tally(rs []*Result, strict bool) verdictTally {
+	var t verdictTally
+	for _, r := range rs {
+		t.add(caseVerdict(r.Behavior, r.BehaviorClose), r.Failed(strict))
+	}
+	return t
+}
+
+// String renders the tally on one line: "5 cases: OK 4, FAILED 1; 1 failing".
+func (t verdictTally) String() string {
 	var parts []string
 	for _, v := range verdictOrder {
-		if counts[v] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", v, counts[v]))
+		if t.counts[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", v, t.counts[v]))
 		}
 	}
-	return fmt.Sprintf("%d cases: %s; %d failing", len(rs), strings.Join(parts, ", "), failed)
+	return fmt.Sprintf("%d cases: %s; %d failing", t.total, strings.Join(parts, ", "), t.failing)
 }
+
+// summaryLine counts the case verdicts of rs on one line.
+func summaryLine(rs []*Result, strict bool) string { return tally(rs, strict).String() }
 
 // resultGroup is the results of one case group, in order.
 type resultGroup struct {
@@ -157,12 +198,63 @@ func groupResults(rs []*Result) []resultGroup {
 	return out
 }
 
-// Summarize prints one line per case group and a total line.
+// Summarize prints a table of verdict counts for agent's results, a row
+// per case group and a total row, with a column for each verdict that
+// occurs, and then lists the failing cases with what went wrong.
 func Summarize(w io.Writer, agent string, rs []*Result, strict bool) {
-	for _, g := range groupResults(rs) {
-		fmt.Fprintf(w, "%s group %-3s %s\n", agent, g.name, summaryLine(g.rs, strict))
+	all := tally(rs, strict)
+	fmt.Fprintf(w, "%s: %d cases, %d failing\n", agent, all.total, all.failing)
+	var cols []Behavior
+	for _, v := range verdictOrder {
+		if all.counts[v] > 0 {
+			cols = append(cols, v)
+		}
 	}
-	fmt.Fprintf(w, "%s total     %s\n", agent, summaryLine(rs, strict))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(cells ...string) { fmt.Fprintln(tw, "  "+strings.Join(cells, "\t")) }
+	counts := func(name string, t verdictTally) {
+		cells := []string{name, strconv.Itoa(t.total)}
+		for _, v := range cols {
+			n := "-"
+			if t.counts[v] > 0 {
+				n = strconv.Itoa(t.counts[v])
+			}
+			cells = append(cells, n)
+		}
+		row(cells...)
+	}
+	head := []string{"group", "cases"}
+	for _, v := range cols {
+		head = append(head, string(v))
+	}
+	row(head...)
+	for _, g := range groupResults(rs) {
+		counts(g.name, tally(g.rs, strict))
+	}
+	counts("total", all)
+	tw.Flush()
+	if all.failing == 0 {
+		return
+	}
+	fmt.Fprintf(w, "failing cases of %s:\n", agent)
+	for _, r := range rs {
+		if r.Failed(strict) {
+			fmt.Fprintf(w, "  %s\n", FailureDetail(r, strict))
+		}
+	}
+}
+
+// FailureDetail describes a failing case on one line: its number, both
+// verdicts, and the reason of each verdict that fails.
+func FailureDetail(r *Result, strict bool) string {
+	var why []string
+	if r.Behavior.IsFailure(strict) {
+		why = append(why, r.Result)
+	}
+	if r.BehaviorClose.IsFailure(strict) {
+		why = append(why, r.ResultClose)
+	}
+	return fmt.Sprintf("%s: behavior %s, close %s: %s", r.ID, r.Behavior, r.BehaviorClose, strings.Join(why, "; "))
 }
 
 // AnyFailed reports whether any result fails the run.

@@ -34,6 +34,7 @@ import (
 	"flag"
 	"io/fs"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -61,22 +62,34 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 
+	// SIGINT (Ctrl-C) and SIGTERM (docker stop, systemd, kill) end ctx.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := run(ctx, *addr); err != nil {
+		log.Fatal(err)
+	}
+}
 
+// run serves the chat on addr until ctx ends, then shuts down: it stops
+// accepting, closes every client with 1001 (going away) and waits, at most
+// 10 s, for the close handshakes.
+func run(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
 	c := newChat()
 	srv := &http.Server{
-		Addr:              *addr,
 		Handler:           c.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.ListenAndServe() }()
-	log.Printf("chat: open http://%s/", *addr)
+	go func() { served <- srv.Serve(ln) }()
+	log.Printf("chat: open http://%s/", ln.Addr())
 
 	select {
 	case err := <-served:
-		log.Fatal(err)
+		return err
 	case <-ctx.Done():
 	}
 	log.Print("chat: shutting down")
@@ -85,11 +98,9 @@ func main() {
 	// Shutdown stops the listener but does not know the upgraded
 	// connections, which net/http handed over: the chat closes those.
 	if err := srv.Shutdown(sctx); err != nil {
-		log.Print(err)
+		return err
 	}
-	if err := c.closeAll(sctx); err != nil {
-		log.Print(err)
-	}
+	return c.closeAll(sctx)
 }
 
 // chat is the server: its page, its /ws endpoint and the connected

@@ -5,42 +5,102 @@
 //
 // serves ws://127.0.0.1:8080/ (any path). The library's defaults apply:
 // messages up to 32 MiB, text checked for valid UTF-8, and browsers from
-// other origins refused (see websocket.AcceptOptions.OriginPatterns).
+// other origins refused (see websocket.AcceptOptions.OriginPatterns). On
+// SIGINT or SIGTERM the server stops accepting, closes every connection
+// with 1001 (going away) and exits with status 0.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"log"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rfc6455/websocket"
 )
 
+// shutdownTimeout bounds the shutdown: the close handshakes, each
+// bounded by the library's CloseTimeout (5 s by default), run at once.
+const shutdownTimeout = 10 * time.Second
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 
+	// SIGINT (Ctrl-C) and SIGTERM (docker stop, systemd, kill) end ctx.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// run serves on addr until ctx ends, then shuts down: it stops accepting,
+// closes every WebSocket with 1001 (going away) and waits, at most
+// shutdownTimeout, for the handlers to return.
+func run(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s := &echoServer{stop: ctx}
 	srv := &http.Server{
-		Addr:    *addr,
-		Handler: http.HandlerFunc(echo),
+		Handler: s,
 		// Bounds the request head. Once upgraded, a connection is no
 		// longer net/http's, and these timeouts no longer apply to it.
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	log.Printf("echo: serving ws://%s/", *addr)
-	log.Fatal(srv.ListenAndServe())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Printf("echo: serving ws://%s/", ln.Addr())
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Print("echo: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// Shutdown closes the listener and waits for plain HTTP requests, but
+	// an upgraded connection is no longer net/http's: each handler closes
+	// its own when ctx ends (see ServeHTTP), and s.wait waits for them.
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	return s.wait(sctx)
 }
 
-// echo upgrades the request and echoes each message until the client
-// closes the connection or breaks the protocol.
-func echo(w http.ResponseWriter, r *http.Request) {
+// echoServer is the echo endpoint. It closes its connections with 1001
+// when stop ends, and counts its handlers so that shutdown can wait for
+// them.
+type echoServer struct {
+	stop     context.Context
+	handlers sync.WaitGroup
+}
+
+// ServeHTTP upgrades the request and echoes each message until the
+// client closes the connection, breaks the protocol, or the server stops.
+func (s *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handlers.Add(1)
+	defer s.handlers.Done()
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has answered with the right HTTP status
 	}
 	defer c.CloseNow()
+	// When the server stops, Close runs the close handshake from a
+	// goroutine of its own; the read below then returns the *CloseError
+	// for 1001.
+	goingAway := context.AfterFunc(s.stop, func() { c.Close(websocket.StatusGoingAway, "server shutting down") })
+	defer goingAway()
 
 	// AppendMessage reuses buf, so a steady stream of messages costs no
 	// allocation per message.
@@ -60,6 +120,24 @@ func echo(w http.ResponseWriter, r *http.Request) {
 		if cap(data) <= 64<<10 {
 			buf = data // keep a small buffer, not the largest message ever seen
 		}
+	}
+}
+
+// wait waits for the handlers to return, at most until ctx ends. Each
+// handler's close handshake is bounded by Options.CloseTimeout, so they
+// return in time unless that is longer than ctx allows; the process then
+// exits, which drops what is left.
+func (s *echoServer) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.handlers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("echo: connections still open after " + shutdownTimeout.String())
 	}
 }
 

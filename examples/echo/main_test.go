@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,16 +17,30 @@ import (
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
-// Every goroutine (handlers, clients, the library's) must be gone at the end.
-func TestMain(m *testing.M) { testutil.VerifyNoLeaks(m) }
+// runMainEnv makes the test binary run main instead of the tests: the
+// binary is then the example program, built as go test builds it (with
+// the race detector under make test), without a go build of its own.
+const runMainEnv = "EXAMPLE_ECHO_RUN_MAIN"
+
+// Every goroutine (handlers, clients, the library's) must be gone at the
+// end. With runMainEnv set, the test binary is the example itself (see
+// signal_test.go): it runs main and exits.
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) != "" {
+		main()
+		os.Exit(0)
+	}
+	testutil.VerifyNoLeaks(m)
+}
 
 // server runs echo on 127.0.0.1:0 and returns its ws:// URL and a channel
 // that gets a value each time a handler returns.
 func server(t *testing.T) (string, <-chan struct{}) {
 	t.Helper()
 	returned := make(chan struct{}, 64)
+	h := &echoServer{stop: context.Background()}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		echo(w, r)
+		h.ServeHTTP(w, r)
 		returned <- struct{}{}
 	}))
 	t.Cleanup(srv.Close)
@@ -187,7 +202,7 @@ func TestOrdinaryClose(t *testing.T) {
 // over loopback TCP, both ends reusing their buffers (AppendMessage): the
 // steady state should not allocate on either side.
 func BenchmarkEcho(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(echo))
+	srv := httptest.NewServer(&echoServer{stop: context.Background()})
 	defer srv.Close()
 	ctx := context.Background()
 	c, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/", nil)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,9 +67,31 @@ func check(path string) (bool, error) {
 				fmt.Printf("%s: %s %s: behavior %s, close %s\n", path, agent, id, r.Behavior, r.BehaviorClose)
 			}
 		}
-		fmt.Printf("%s: %s: %d cases: %v\n", path, agent, len(ids), counts)
+		fmt.Printf("%s: %s: %d cases: %s\n", path, agent, len(ids), formatCounts(counts))
 	}
 	return ok, nil
+}
+
+// verdictOrder is the order counts are listed in; verdicts it does not
+// know (a newer suite's) follow in alphabetical order.
+var verdictOrder = []string{"OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED", "WRONG CODE", "UNCLEAN", "FAILED BY CLIENT"}
+
+// formatCounts renders verdict counts as "OK 514, INFORMATIONAL 3".
+func formatCounts(counts map[string]int) string {
+	var parts []string
+	for _, v := range verdictOrder {
+		if counts[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", v, counts[v]))
+		}
+	}
+	var other []string
+	for v, n := range counts {
+		if n > 0 && !slices.Contains(verdictOrder, v) {
+			other = append(other, fmt.Sprintf("%s %d", v, n))
+		}
+	}
+	sort.Strings(other)
+	return strings.Join(append(parts, other...), ", ")
 }
 
 // caseLess orders case ids like "6.4.10" numerically, part by part.

@@ -16,6 +16,17 @@
 // runs. A testee without compression gets UNIMPLEMENTED there, which is
 // not a failure.
 //
+// On a terminal, or with -progress, the runner shows one progress line
+// (cases done of total, failures so far, time left), rewritten in place on
+// a terminal and printed every 30 seconds into a log; otherwise it prints
+// a line per case, as CI logs want. A failing case is printed with its
+// details either way, and the run ends with a table of verdicts per case
+// group and the failing cases. The reports directory gets index.json,
+// index.md, index.html and a JSON report per case with its wire log.
+//
+// -estimate prints the expected run time in seconds of the selected cases
+// (from figures measured on a 2-core machine, see estimate.go) and exits.
+//
 // The exit status is 1 when a case FAILED (or got WRONG CODE, UNCLEAN or
 // FAILED BY CLIENT), and with -strict also on NON-STRICT; 2 on usage or
 // setup errors.
@@ -26,8 +37,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +65,8 @@ func run() int {
 		unit     = flag.Duration("time-unit", time.Second, "length of one scripted second (pauses, kill timers)")
 		list     = flag.Bool("list", false, "list the selected cases and exit")
 		zmsgs    = flag.Int("compression-messages", 0, "cap on the messages per case of groups 12 and 13 (default: the suite's 1000)")
+		progress = flag.Bool("progress", isTerminal(os.Stdout), "one progress line instead of a line per case (default: when the output is a terminal)")
+		estim    = flag.Bool("estimate", false, "print the expected run time of the selected cases in seconds and exit")
 	)
 	flag.Parse()
 	all, err := conformance.Select(conformance.Cases(), split(*cases), split(*exclude))
@@ -65,6 +80,10 @@ func run() int {
 		}
 		return 0
 	}
+	if *estim {
+		fmt.Println(int(estimate(all, *zmsgs).Seconds() + 0.5))
+		return 0
+	}
 	if (*target == "") == (*listen == "") {
 		fmt.Fprintln(os.Stderr, "conformance: give exactly one of -url or -listen")
 		flag.Usage()
@@ -73,9 +92,9 @@ func run() int {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	r := &conformance.Runner{Cases: all, Agent: *agent, TimeUnit: *unit, Parallel: *parallel, CompressionMessages: *zmsgs}
-	r.Progress = func(res *conformance.Result) {
-		fmt.Printf("%-16s %-8s %-13s %-16s %6d ms\n", res.Agent, res.ID, res.Behavior, res.BehaviorClose, res.DurationMS)
-	}
+	m := newMeter(os.Stdout, all, *zmsgs, *strict, time.Now)
+	m.line, m.rewrite, m.interval = *progress, *progress && isTerminal(os.Stdout), 30*time.Second
+	r.Progress = m.result
 
 	results := map[string][]*conformance.Result{}
 	if *target != "" {
@@ -87,6 +106,7 @@ func run() int {
 			name = "server"
 		}
 		rs, err := r.RunServerTests(ctx, *target)
+		m.finish()
 		results[name] = rs
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "conformance:", err)
@@ -109,6 +129,7 @@ func run() int {
 		}
 		fmt.Printf("conformance: waiting for clients on ws://%s (%d cases)\n", ln.Addr(), len(all))
 		err = r.Serve(ctx, ln, func(rs map[string][]*conformance.Result) error {
+			m.finish()
 			results = rs
 			return conformance.WriteReports(*out, rs, *strict)
 		})
@@ -117,10 +138,10 @@ func run() int {
 			return 2
 		}
 	}
-	for agent, rs := range results {
-		conformance.Summarize(os.Stdout, agent, rs, *strict)
+	for _, agent := range slices.Sorted(maps.Keys(results)) {
+		conformance.Summarize(os.Stdout, agent, results[agent], *strict)
 	}
-	fmt.Printf("reports in %s\n", *out)
+	fmt.Printf("reports in %s (index.html)\n", *out)
 	if conformance.AnyFailed(results, *strict) {
 		return 1
 	}
