@@ -48,7 +48,11 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		return nil
 	}
 	if s.tryLockRead() {
-		// No reader: read until the peer's close frame.
+		// No reader: read until the peer's close frame, under this
+		// call's deadline, which a reader's context ending after its read
+		// must not cut short.
+		s.dropReadWatch()
+		s.c.SetReadDeadline(deadline)
 		for s.readErr == nil {
 			if err := s.nextDataFrame(); err != nil {
 				s.readError(context.Background(), err)
@@ -163,10 +167,11 @@ func (s *Session) gotClose(p []byte) error {
 	if err != nil {
 		return err // a *frame.ProtocolError: readError fails the session
 	}
-	// Echo the peer's code; an empty close gets an empty close back.
-	s.sendClose(code, "")
+	// The result first: a write that meets our close frame returns it.
 	cerr := &CloseError{Code: code, Reason: reason}
 	s.setResult(cerr)
+	// Echo the peer's code; an empty close gets an empty close back.
+	s.sendClose(code, "")
 	s.finishClose()
 	return cerr
 }

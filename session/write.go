@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"time"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
@@ -23,7 +24,9 @@ func (s *Session) WriteMessage(ctx context.Context, typ frame.Opcode, data []byt
 	}
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
-	s.writeWatch(ctx)
+	if !s.writeWatch(ctx) {
+		return s.ctxError(ctx.Err()) // it ended while this call waited
+	}
 	return s.writeError(ctx, s.writeFrames(frame.Opcode(typ), data))
 }
 
@@ -39,7 +42,9 @@ func (s *Session) Ping(ctx context.Context, payload []byte) error {
 
 // watchWrite makes a cancelled ctx interrupt one blocked write (Ping, which
 // does not hold msgMu and so cannot use wwatch). A write interrupted half
-// way fails the connection.
+// way fails the connection. If ctx ends just as the write completes, the
+// deadline it set is cleared again: the writes that follow (the
+// heartbeat's, pongs, the close frame) have no context to answer to.
 func (s *Session) watchWrite(ctx context.Context) func() {
 	if ctx.Done() == nil {
 		return func() {}
@@ -52,6 +57,7 @@ func (s *Session) watchWrite(ctx context.Context) func() {
 	return func() {
 		if !stop() {
 			<-fired
+			s.c.SetWriteDeadline(time.Time{})
 		}
 	}
 }
@@ -74,7 +80,9 @@ func (s *Session) writeError(ctx context.Context, err error) error {
 		err = ctx.Err()
 	}
 	if errors.Is(err, conn.ErrCloseSent) {
-		return err // closing, not closed yet
+		// Closing, not closed yet: how it is ending, if that is known
+		// (the peer's close frame, an idle timeout), says more.
+		return s.resultOr(err)
 	}
 	s.end(err, true) // the first end's result stands
 	return s.resultErr()
@@ -108,6 +116,12 @@ func (s *Session) NextWriter(ctx context.Context, typ frame.Opcode) (io.WriteClo
 		// caller at once that nothing can be sent.
 		s.msgMu.Unlock()
 		return nil, err
+	}
+	if !s.writeWatch(ctx) {
+		// Registered now, not at the first frame: the stream holds
+		// msgMu from here on (see deadlineWatch).
+		s.msgMu.Unlock()
+		return nil, s.ctxError(ctx.Err())
 	}
 	w := &messageWriter{s: s, ctx: ctx, op: frame.Opcode(typ)}
 	if s.compresses(math.MaxInt) {
@@ -157,6 +171,14 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 }
 
 func (w *messageWriter) flush(fin bool) error {
+	if !w.s.writeWatch(w.ctx) {
+		if w.op != frame.OpContinuation && w.enc == nil {
+			return w.s.ctxError(w.ctx.Err()) // nothing sent yet
+		}
+		// Part of the message is out, or in the compressor's history:
+		// it cannot be taken back.
+		return w.s.writeError(w.ctx, w.ctx.Err())
+	}
 	payload := w.buf
 	if w.enc != nil {
 		w.zb.B = w.enc.Append(w.zb.B[:0], w.buf, fin)
@@ -166,7 +188,6 @@ func (w *messageWriter) flush(fin bool) error {
 			return nil // nothing to send yet
 		}
 	}
-	w.s.writeWatch(w.ctx)
 	err := w.s.c.WriteFrame(w.op, fin, w.rsv, payload)
 	w.op, w.rsv = frame.OpContinuation, 0
 	w.buf = w.buf[:0]
