@@ -30,11 +30,12 @@ type heartbeat struct {
 	stopped     bool   // guarded by mu
 
 	// reads is set when the heartbeat reads control frames while nobody
-	// else reads (PingInterval in the goroutine mode: see readControl);
-	// holding is set while it holds readMu to do so, and yield asks it to
-	// give the read side back to a reader.
-	reads          bool
-	holding, yield atomic.Bool
+	// else reads (PingInterval in the goroutine mode: see readControl).
+	// holding is set while it does so, and waiters counts the readers
+	// waiting for readMu, to which it gives the read side back at once.
+	reads   bool
+	holding atomic.Bool
+	waiters atomic.Int32
 }
 
 func (s *Session) startHeartbeat() {
@@ -157,7 +158,7 @@ func (s *Session) beat(now time.Time) bool {
 func (s *Session) pongTimeout() error {
 	if s.hb.reads && s.readMu.TryLock() {
 		defer s.readMu.Unlock()
-		if op, ok := s.c.PeekOpcode(); ok && !op.IsControl() || !ok && (s.c.Buffered() > 0 || s.c.Remaining() > 0) {
+		if op, ok := s.c.PeekOpcode(); ok && !op.IsControl() || !ok && s.c.Remaining() > 0 {
 			return errPongUnread
 		}
 	}
@@ -175,60 +176,53 @@ func (s *Session) pongTimeout() error {
 //
 // It takes the read side only when it is free and no driver (Serve,
 // ServeDetached) holds it between messages, and gives it back as soon as a
-// reader asks (lockReadSlow sets yield and interrupts the wait). It costs a
-// connection that nobody reads one goroutine parked in the read while it
-// waits, and two deadline changes per tick.
+// reader asks (takeFromHeartbeat counts the reader in waiters and
+// interrupts the wait). It costs a connection that nobody reads one
+// goroutine parked in the read, and two deadline changes per tick.
 func (s *Session) readControl(until time.Time) {
 	hb := s.hb
-	if hb.yield.Load() || !s.readMu.TryLock() {
+	if hb.waiters.Load() > 0 || !s.readMu.TryLock() {
 		return // a reader runs, or is about to: it sees the frames
 	}
 	defer s.readMu.Unlock()
-	hb.holding.Store(true)
-	defer hb.holding.Store(false)
 	if s.readErr != nil || s.driving || s.c.State() == conn.Closed {
 		return
 	}
+	// The deadline first, then holding, then the check of waiters: a
+	// reader that comes meanwhile is either seen by that check, or sees
+	// holding and interrupts the wait after the deadline was set (which
+	// would otherwise undo the interruption).
 	until = later(until, time.Now().Add(time.Millisecond))
-	var prev time.Time
-	armed := false
-	arm := func() {
-		// Bound this read by until, and put the reader's own deadline
-		// back afterwards, unless someone set another meanwhile (Close
-		// bounding its handshake).
-		if !armed {
-			armed = true
-			prev = s.c.ReadDeadline()
-			s.c.SetReadDeadline(until)
-		}
-	}
+	prev := s.c.ReadDeadline()
+	s.c.SetReadDeadline(until)
+	hb.holding.Store(true)
 	defer func() {
-		if armed && s.c.ReadDeadline().Equal(until) {
+		hb.holding.Store(false)
+		// Put the reader's own deadline back, unless someone set another
+		// meanwhile (Close bounding its handshake).
+		if s.c.ReadDeadline().Equal(until) {
 			s.c.SetReadDeadline(prev)
 		}
 	}()
-	for !hb.yield.Load() && s.readErr == nil {
-		op, ok := s.c.PeekOpcode()
+	for hb.waiters.Load() == 0 && s.readErr == nil {
 		var err error
+		op, ok := s.c.PeekOpcode()
 		switch {
 		case ok && op.IsControl():
-			arm() // the rest of the frame may be on its way
 			var h frame.Header
 			if h, err = s.c.NextFrame(); err == nil {
 				err = s.control(h)
 			}
-		case ok || s.c.Buffered() > 0 || s.c.Remaining() > 0:
-			// A data frame is next, or a frame whose start a stopped
-			// read consumed: it is the application's.
+		case ok || s.c.Remaining() > 0:
+			// A data frame is next, or the application has begun to
+			// read one: it is the application's.
 			if s.closeSentAt.Load() == 0 {
 				return
 			}
-			arm()
 			if err = s.nextDataFrame(); err == nil {
 				s.inFrame = false // discarded, as Close does
 			}
 		default:
-			arm()
 			err = s.c.WaitReadable()
 		}
 		if err != nil {

@@ -38,13 +38,24 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (frame.Opcode, 
 }
 
 // readable returns why a read may not start: the session has ended (its
-// sticky error) or a NextReader stream is open; and for a read that may
+// sticky error, or the connection closed by another goroutine) or a
+// NextReader stream is open; and for a read that may
 // wait for the socket (wait), that an event loop does this connection's
 // reading (ErrEventLoop: only ServeReady reads it, never waiting) or that
 // ctx is done. readMu is held.
 func (s *Session) readable(ctx context.Context, wait bool) error {
 	if s.readErr != nil {
 		return s.readErr
+	}
+	if s.c.State() == conn.Closed {
+		if err := s.closedErr(); err != nil {
+			// Ended by another goroutine (CloseNow, the heartbeat) before
+			// this reader met the end: what is still buffered is not
+			// handed out.
+			s.readErr = err
+			s.c.ReleaseReadBuffer()
+			return err
+		}
 	}
 	if s.streamOn {
 		return errStreamOpen
@@ -66,7 +77,7 @@ func (s *Session) readable(ctx context.Context, wait bool) error {
 // reads at a time, Close reads only when no reader runs, and the heartbeat
 // reads control frames only for a connection that nobody reads
 // (readControl), giving way as soon as a reader wants the lock: the slow
-// path asks it to and interrupts its wait.
+// path asks it to and interrupts its wait (takeFromHeartbeat).
 func (s *Session) lockRead() {
 	if !s.readMu.TryLock() {
 		s.lockReadSlow()
@@ -83,13 +94,16 @@ func (s *Session) lockReadSlow() {
 }
 
 // takeFromHeartbeat takes readMu, asking the heartbeat to give it back if
-// it reads (readControl): its wait is interrupted, and it returns.
+// it reads (readControl): counted in waiters, the heartbeat stops at its
+// next check, and a wait it is in is interrupted.
 func (s *Session) takeFromHeartbeat() {
 	hb := s.hb
-	hb.yield.Store(true)
-	s.c.Interrupt() // absorbed if the holder is not waiting in WaitReadable
+	hb.waiters.Add(1)
+	if hb.holding.Load() {
+		s.c.Interrupt()
+	}
 	s.readMu.Lock()
-	hb.yield.Store(false)
+	hb.waiters.Add(-1)
 }
 
 // tryLockRead takes readMu unless a reader holds it, for Close, which reads
@@ -329,7 +343,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if s.readErr != nil {
 		return 0, s.readErr
 	}
-	s.readWatch(r.ctx)
+	if !s.readWatch(r.ctx) {
+		return 0, r.ctx.Err()
+	}
 	if s.comp != nil && s.comp.inMsg {
 		return s.readStream(r, p)
 	}
