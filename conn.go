@@ -38,18 +38,30 @@ import (
 // where the last one stopped. A write whose context ends before it starts
 // returns the context's error harmlessly; one that ends while the frame is
 // on its way fails the connection, since half a frame cannot be taken back.
-// Once Dial has returned, its context no longer matters, and neither does
-// the request's context once Accept has.
+// A context that ends after its call has returned has no effect (the
+// usual WithTimeout, write, cancel). Once Dial has returned, its context
+// no longer matters, and neither does the request's context once Accept
+// has.
 //
 // # Control frames and closing
 //
 // Pings are answered, pongs are matched to the heartbeat's pings, and the
-// peer's close frame is answered, all by the reader: a connection that
-// nobody reads answers no ping. Keep a reader running (Serve does, and so
-// does a Server without a Handler). The connection ends with the close
-// handshake (Close), abruptly (CloseNow), when the peer closes or breaks the
-// protocol, or when a limit or timeout of the Options fires; Err then says
-// how, with a *CloseError.
+// peer's close frame is answered, all by the reader. A connection that
+// nobody reads answers them only if Options.PingInterval is set, whose
+// heartbeat then reads the control frames itself; otherwise keep a reader
+// running (Serve does, and so does a Server without a Handler). The
+// connection ends with the close handshake (Close), abruptly (CloseNow),
+// when the peer closes or breaks the protocol, or when a limit or timeout
+// of the Options fires; Err then says how, with a *CloseError.
+//
+// # Errors after the end
+//
+// Once the connection has ended, every read and write (and Enqueue,
+// NextWriter, Ping) returns that same *CloseError, whoever ended it and
+// whichever call notices first: the code and reason it ended with, and
+// for an abnormal end (1006) the cause in its Err, so errors.Is(err,
+// ErrPongTimeout) tells a dead peer. errors.Is(err, net.ErrClosed) holds
+// for it too.
 type Conn struct {
 	// s is the session, held by value: a Conn is one allocation. Its
 	// owner is this Conn, which is how the callbacks the session calls

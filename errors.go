@@ -9,8 +9,8 @@ import (
 // the layer that raises it, re-exported, so that errors.Is matches it
 // whichever layer ended the connection; the ones that end a connection are
 // the Err of its *CloseError (see Conn.Err and Options.OnClose). A
-// connection used after it ended returns its *CloseError, or net.ErrClosed
-// if it ended without one.
+// connection used after it ended returns its *CloseError, which also
+// matches net.ErrClosed (errors.Is).
 var (
 	// ErrBadURL is returned by Dial and NewReconnectingClient for a URL
 	// they cannot dial: one that does not parse, a scheme other than ws
@@ -24,7 +24,10 @@ var (
 	ErrEventLoop = session.ErrEventLoop
 
 	// ErrPongTimeout ends a connection whose peer did not answer a ping
-	// within Options.PongTimeout (a 1006 CloseError).
+	// within Options.PongTimeout (a 1006 CloseError): reads and writes
+	// after it return that CloseError, which matches ErrPongTimeout with
+	// errors.Is. On a connection that nobody reads, a message left unread
+	// ends it so too, with an error that says so (see PingInterval).
 	ErrPongTimeout = session.ErrPongTimeout
 
 	// ErrIdleTimeout ends a connection that carried no byte either way

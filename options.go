@@ -46,9 +46,20 @@ type Options struct {
 
 	// PingInterval, if positive, sends a ping that often; the pong must
 	// arrive within PongTimeout (default PingInterval) or the connection
-	// ends with ErrPongTimeout. The pong is seen only by a running
-	// reader (Serve, a ReadMessage loop, or a push-style Server). Default
-	// 0: no heartbeat.
+	// ends with ErrPongTimeout. Default 0: no heartbeat.
+	//
+	// A running reader (Serve, a ReadMessage loop, a push-style Server)
+	// sees the pongs. A connection that nobody reads, such as a client
+	// that only writes, keeps its heartbeat too: while no reader runs,
+	// the heartbeat reads the control frames itself (pongs, the peer's
+	// pings and its close frame), and gives way to a reader as soon as
+	// one starts. That costs such a connection a goroutine parked in the
+	// read and two deadline changes every half PingInterval (nothing on
+	// an event loop, which always reads). The heartbeat never reads a
+	// message: one that arrives and is left unread hides what comes after
+	// it, and the connection ends with an ErrPongTimeout that says so.
+	// Bytes arriving after a ping count as an answer, so a long message
+	// that delays the pong does not end the connection.
 	PingInterval, PongTimeout time.Duration
 
 	// IdleTimeout, if positive, closes the connection (1000, "idle

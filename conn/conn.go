@@ -323,6 +323,11 @@ func (c *Conn) lockIRQ() int32 {
 	}
 }
 
+// ReadDeadline returns the deadline last set with SetReadDeadline, or the
+// zero Time for none. A reader that bounds a read of its own with a
+// deadline puts this one back afterwards.
+func (c *Conn) ReadDeadline() time.Time { return c.readDeadline() }
+
 // readDeadline is the deadline last set with SetReadDeadline.
 func (c *Conn) readDeadline() time.Time {
 	if n := c.rdl.Load(); n != 0 {

@@ -492,3 +492,65 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("NextFrame across an interrupt: %+v, %v", h, err)
 	}
 }
+
+// TestPeekOpcode: the next frame's opcode is known from its first header
+// byte, before and after a read that stopped inside the header, and
+// nothing is consumed; during a frame's payload there is none.
+func TestPeekOpcode(t *testing.T) {
+	a, b := testutil.LoopbackPair(t)
+	server := New(b, Server, nil)
+	server.Open(nil)
+	masked := func(op frame.Opcode, payload string) []byte {
+		h := frame.Header{Fin: true, Opcode: op, Masked: true, Mask: [4]byte{9, 8, 7, 6}, Length: int64(len(payload))}
+		wire := frame.AppendHeader(nil, h)
+		start := len(wire)
+		wire = append(wire, payload...)
+		frame.Mask(h.Mask, 0, wire[start:])
+		return wire
+	}
+	if op, ok := server.PeekOpcode(); ok {
+		t.Fatalf("PeekOpcode() = %v, true with nothing received", op)
+	}
+	ping := masked(frame.OpPing, "are you there")
+	a.Write(ping[:1])
+	server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := server.WaitReadable(); err != nil {
+		t.Fatal(err)
+	}
+	if op, ok := server.PeekOpcode(); !ok || op != frame.OpPing {
+		t.Fatalf("PeekOpcode() = %v, %v with a byte of a ping's header, want ping", op, ok)
+	}
+	if server.Buffered() != 1 {
+		t.Fatalf("PeekOpcode consumed: %d bytes buffered, want 1", server.Buffered())
+	}
+	server.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := server.NextFrame(); !isTimeout(err) {
+		t.Fatalf("NextFrame inside the header: %v, want a timeout", err)
+	}
+	if op, ok := server.PeekOpcode(); !ok || op != frame.OpPing {
+		t.Fatalf("PeekOpcode() = %v, %v after a read stopped in the header, want ping", op, ok)
+	}
+	server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	text := masked(frame.OpText, "data, left whole")
+	a.Write(append(ping[1:], text...))
+	if h, p, err := readFrame(server); err != nil || h.Opcode != frame.OpPing || string(p) != "are you there" {
+		t.Fatalf("the ping: %+v %q %v", h, p, err)
+	}
+	if err := server.WaitReadable(); err != nil {
+		t.Fatal(err)
+	}
+	if op, ok := server.PeekOpcode(); !ok || op != frame.OpText {
+		t.Fatalf("PeekOpcode() = %v, %v before the text frame, want text", op, ok)
+	}
+	h, err := server.NextFrame()
+	if err != nil || h.Opcode != frame.OpText || h.Length != int64(len("data, left whole")) {
+		t.Fatalf("the text frame after PeekOpcode: %+v %v", h, err)
+	}
+	var one [1]byte
+	if _, err := server.Read(one[:]); err != nil {
+		t.Fatal(err)
+	}
+	if op, ok := server.PeekOpcode(); ok {
+		t.Fatalf("PeekOpcode() = %v, true inside a frame's payload", op)
+	}
+}

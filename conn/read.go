@@ -92,6 +92,31 @@ func (c *Conn) controlFrame() (frame.Header, error) {
 	return c.dec.Header(), nil
 }
 
+// PeekOpcode returns the opcode of the next frame without consuming
+// anything more: a reader that handles control frames only (the session's
+// heartbeat, reading for a connection that nobody else reads) stops before
+// a data frame and leaves it, whole, for the next NextFrame. It knows the
+// opcode once the first byte of the frame's header is buffered, or once a
+// read that stopped half way through the header consumed it (NextFrame
+// then goes on with that header). ok is false when no byte of the next
+// header has arrived (WaitReadable waits for one) and when the current
+// frame still has payload to read. Only the reader may call it.
+func (c *Conn) PeekOpcode() (op frame.Opcode, ok bool) {
+	switch {
+	case c.ctl:
+		// A control frame's header was returned, its payload arriving:
+		// NextFrame returns that header again.
+		return c.dec.Header().Opcode, true
+	case c.dec.Remaining() > 0:
+		return 0, false
+	case c.dec.Partial():
+		return c.dec.PartialOpcode()
+	case c.r == c.w:
+		return 0, false
+	}
+	return frame.Opcode(c.rbuf[c.r] & 0x0f), true
+}
+
 // MaxMessageSize returns the limit on the sum of a data message's frame
 // payloads, 0 for none. A layer that decompresses messages applies it to
 // their decompressed size too.

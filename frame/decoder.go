@@ -187,6 +187,17 @@ func (d *Decoder) Remaining() int64 { return d.remaining }
 // the middle of a frame.
 func (d *Decoder) Partial() bool { return d.hdrLen != 0 }
 
+// PartialOpcode returns the opcode of the header that ParseHeader has
+// begun (Partial), which its first byte carries; ok is false when no
+// header is in progress. A reader that handles only control frames tells
+// by it whether to go on with the header or to leave it to another.
+func (d *Decoder) PartialOpcode() (op Opcode, ok bool) {
+	if d.hdrLen == 0 {
+		return 0, false
+	}
+	return Opcode(d.hdrBuf[0] & 0x0f), true
+}
+
 // Payload consumes min(len(p), Remaining()) payload bytes from the start of
 // p and returns that count. When the frame is masked it unmasks them in
 // place, carrying the key position over from the previous call, so the

@@ -232,6 +232,9 @@ func TestDecoderMessageState(t *testing.T) {
 	if n != 1 || done || err != nil || !d.Partial() {
 		t.Fatalf("partial header: %d, %v, %v, Partial %v", n, done, err, d.Partial())
 	}
+	if op, ok := d.PartialOpcode(); !ok || op != OpContinuation {
+		t.Errorf("PartialOpcode() = %v, %v during the header, want continuation, true", op, ok)
+	}
 	n, done, err = d.ParseHeader([]byte{0x7E, 0x01})
 	if n != 2 || done || err != nil || !d.Partial() {
 		t.Fatalf("partial header: %d, %v, %v, Partial %v", n, done, err, d.Partial())
@@ -240,6 +243,9 @@ func TestDecoderMessageState(t *testing.T) {
 	n, done, err = d.ParseHeader([]byte{0x00, 0xAA, 0xBB})
 	if n != 1 || !done || err != nil || d.Partial() || d.Remaining() != 256 {
 		t.Fatalf("end of header: %d, %v, %v, Partial %v, Remaining %d", n, done, err, d.Partial(), d.Remaining())
+	}
+	if op, ok := d.PartialOpcode(); ok {
+		t.Errorf("PartialOpcode() = %v, true after the header ended", op)
 	}
 	if d.inMessage || d.MessageOpcode() != OpText {
 		t.Errorf("after the final frame: inMessage %v, MessageOpcode %v", d.inMessage, d.MessageOpcode())

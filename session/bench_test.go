@@ -43,6 +43,42 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
+// BenchmarkRoundTripContext is BenchmarkRoundTrip with a cancellable
+// context on both sides, the same for every message (a handler's
+// r.Context()): the fast path of the deadline watches.
+func BenchmarkRoundTripContext(b *testing.B) {
+	for _, size := range []int{16, 1024} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			client, server := pair(b, nil, nil)
+			msg := make([]byte, size)
+			buf := make([]byte, 0, size)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			b.ResetTimer()
+			go func() {
+				for i := 0; i < b.N; i++ {
+					if err := client.WriteMessage(ctx, frame.OpBinary, msg); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := server.AppendMessage(ctx, buf[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
 // BenchmarkServe is an echo in push style: a client session sends a message
 // and reads the reply, which the server's OnMessage writes, served by Serve
 // (block) or ServeDetached (detached). Every message finds the server idle,

@@ -15,7 +15,10 @@ import (
 // connection. If a reader is active, it sees the peer's close frame and
 // returns a *CloseError; otherwise Close reads (and discards) what arrives
 // until the close frame does. Close is safe to call more than once and from
-// any goroutine; later calls wait for the first to finish.
+// any goroutine; later calls wait for the first to finish. It returns nil,
+// unless the session had already ended without a close handshake (the
+// close frame could not be sent): then it returns the session's
+// *CloseError.
 func (s *Session) Close(code frame.StatusCode, reason string) error {
 	return s.close(code, reason)
 }
@@ -33,16 +36,22 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		return nil
 	}
 	if err != nil {
+		// The connection had ended (or just failed): say how.
 		s.end(err, true)
-		return err
+		return s.resultErr()
 	}
 	deadline := time.Now().Add(s.opts.CloseTimeout)
+	// Bounds the wait for the peer's close frame: the loop's, a reader's,
+	// or this call's own.
+	s.c.SetReadDeadline(deadline)
 	if loop {
-		s.c.SetReadDeadline(deadline) // bounds the loop's wait for the close frame
 		return nil
 	}
-	if s.readMu.TryLock() {
-		// No reader: read until the peer's close frame.
+	if s.tryLockRead() {
+		// No reader: read until the peer's close frame, under this
+		// call's deadline, which a reader's context ending after its read
+		// must not cut short.
+		s.dropReadWatch()
 		s.c.SetReadDeadline(deadline)
 		for s.readErr == nil {
 			if err := s.nextDataFrame(); err != nil {
@@ -53,8 +62,7 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		}
 		s.readMu.Unlock()
 	} else {
-		// The active reader will run the handshake; bound its wait.
-		s.c.SetReadDeadline(deadline)
+		// The active reader will run the handshake.
 		select {
 		case <-s.Done():
 		case <-time.After(time.Until(deadline)):
@@ -159,10 +167,11 @@ func (s *Session) gotClose(p []byte) error {
 	if err != nil {
 		return err // a *frame.ProtocolError: readError fails the session
 	}
-	// Echo the peer's code; an empty close gets an empty close back.
-	s.sendClose(code, "")
+	// The result first: a write that meets our close frame returns it.
 	cerr := &CloseError{Code: code, Reason: reason}
 	s.setResult(cerr)
+	// Echo the peer's code; an empty close gets an empty close back.
+	s.sendClose(code, "")
 	s.finishClose()
 	return cerr
 }
@@ -187,7 +196,7 @@ func (s *Session) fail(code frame.StatusCode, reason string) error {
 	cerr := &CloseError{Code: code, Reason: reason, Err: &frame.ProtocolError{Code: code, Reason: reason}}
 	s.sendClose(code, reason)
 	s.setResult(cerr)
-	s.readErr = cerr
-	s.finishClose() // a client lets the server close TCP first (RFC 6455 §7.1.1)
-	return cerr
+	s.finishClose()           // a client lets the server close TCP first (RFC 6455 §7.1.1)
+	s.readErr = s.resultErr() // cerr, unless the session had ended for another reason first
+	return s.readErr
 }

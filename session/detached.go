@@ -23,7 +23,9 @@ import (
 func (s *Session) ServeDetached(ctx context.Context, done func(error)) {
 	s.det = new(detached)
 	watchDetached(s)
+	s.setDriving(true)
 	go s.serveHop(ctx, func(err error) {
+		s.setDriving(false)
 		unwatchDetached(s)
 		if done != nil {
 			done(err)

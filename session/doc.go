@@ -32,9 +32,13 @@
 // write side is shared by any number of writers, which the session keeps
 // message by message (and the connection frame by frame); the close
 // handshake's state is guarded by the session's close lock. The heartbeat
-// timer (and, in event-loop mode, every timer, which runs on the loop) only
+// timer (and, in event-loop mode, every timer, which runs on the loop)
 // signals: it sends pings or a close frame and aborts the connection once
-// a deadline has passed, which ends the reader's wait; it never reads.
+// a deadline has passed, which ends the reader's wait. With PingInterval
+// in the goroutine mode it also reads, but only while nobody else does:
+// it takes the read side when it is free and no driver runs, handles
+// control frames only, stops before a data frame, and gives the read side
+// back to a reader at once (see Options.PingInterval).
 //
 // # Reading
 //
@@ -53,8 +57,9 @@
 //
 // Control frames are handled while reading: a ping is answered with a pong
 // carrying the same payload, a pong feeds the heartbeat, and a close frame
-// runs the close handshake. So a session whose application never reads never
-// answers pings: keep a reader running (Serve does).
+// runs the close handshake. So a session whose application never reads
+// answers pings only while the heartbeat reads for it (Options.PingInterval,
+// goroutine mode); otherwise keep a reader running (Serve does).
 //
 // Text is validated as it arrives, across frame and read boundaries; the
 // session fails with 1007 at the first byte that cannot be part of valid
@@ -62,7 +67,18 @@
 //
 // A read whose context is cancelled or expires returns the context's error
 // and leaves the session usable: the next read continues the same message
-// where the last one stopped.
+// where the last one stopped. A context that ends after its call has
+// returned changes nothing: the deadline it stands for is set only while
+// a call with it is under way.
+//
+// # Errors after the end
+//
+// Once a session has ended, however and by whom (the peer's close frame,
+// Close, CloseNow, a protocol error, the heartbeat's pong timeout, the
+// idle timeout, a slow consumer), every read and write returns its
+// *CloseError, the same value as Err and OnClose: the code and reason it
+// ended with, and the cause (errors.Is(err, ErrPongTimeout)). A
+// CloseError also matches net.ErrClosed.
 //
 // # Writing
 //

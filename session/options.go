@@ -16,8 +16,15 @@ type Options struct {
 
 	// PingInterval, if positive, sends a ping that often; the pong must
 	// arrive within PongTimeout or the session ends with ErrPongTimeout.
-	// Default 0: no heartbeat. The pong is only seen by an active reader
-	// (Serve or a ReadMessage loop).
+	// Default 0: no heartbeat. A reader (Serve, a ReadMessage loop, the
+	// event loop) sees the pongs. In the goroutine mode, while nobody
+	// reads, the heartbeat itself reads the control frames that arrive
+	// (pongs, the peer's pings and close frame), so a session that only
+	// writes keeps its heartbeat; that costs a goroutine parked in the
+	// read and two deadline changes per tick. It stops at a data message
+	// and leaves it for the application: one left unread hides the pong
+	// behind it, and the session ends with an ErrPongTimeout that says so.
+	// Any bytes arriving after a ping count as an answer.
 	PingInterval time.Duration
 
 	// PongTimeout is how long a ping may stay unanswered. Default

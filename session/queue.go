@@ -126,6 +126,9 @@ func (s *Session) enqueue(it qItem) error {
 func (s *Session) offer(it qItem) error {
 	q := s.q
 	if q.slowFired.Load() {
+		if err := s.closedErr(); err != nil {
+			return err // its Err is ErrSlowConsumer
+		}
 		return ErrSlowConsumer
 	}
 	select {
@@ -272,6 +275,7 @@ func (s *Session) writeLoop() {
 func (s *Session) writeItem(it qItem) error {
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
+	s.dropWriteWatch() // no context: a WriteMessage's must not end this write
 	if it.p != nil {
 		return s.c.WritePrepared(it.p)
 	}
@@ -282,5 +286,6 @@ func (s *Session) writeItem(it qItem) error {
 func (s *Session) writePrepared(p *conn.Prepared) error {
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
+	s.dropWriteWatch()
 	return s.writeError(context.Background(), s.c.WritePrepared(p))
 }

@@ -18,7 +18,7 @@ func (s *Session) ReadMessage(ctx context.Context) (frame.Opcode, []byte, error)
 // AppendMessage reads the next whole message and appends it to dst. With a
 // dst that has room, reading does not allocate.
 func (s *Session) AppendMessage(ctx context.Context, dst []byte) (frame.Opcode, []byte, error) {
-	s.readMu.Lock()
+	s.lockRead()
 	defer s.readMu.Unlock()
 	if err := s.readable(ctx, true); err != nil {
 		return 0, dst, err
@@ -38,13 +38,24 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (frame.Opcode, 
 }
 
 // readable returns why a read may not start: the session has ended (its
-// sticky error) or a NextReader stream is open; and for a read that may
+// sticky error, or the connection closed by another goroutine) or a
+// NextReader stream is open; and for a read that may
 // wait for the socket (wait), that an event loop does this connection's
 // reading (ErrEventLoop: only ServeReady reads it, never waiting) or that
 // ctx is done. readMu is held.
 func (s *Session) readable(ctx context.Context, wait bool) error {
 	if s.readErr != nil {
 		return s.readErr
+	}
+	if s.c.State() == conn.Closed {
+		if err := s.closedErr(); err != nil {
+			// Ended by another goroutine (CloseNow, the heartbeat) before
+			// this reader met the end: what is still buffered is not
+			// handed out.
+			s.readErr = err
+			s.c.ReleaseReadBuffer()
+			return err
+		}
 	}
 	if s.streamOn {
 		return errStreamOpen
@@ -53,9 +64,62 @@ func (s *Session) readable(ctx context.Context, wait bool) error {
 		return nil
 	}
 	if s.c.Evented() {
-		return ErrEventLoop
+		// The loop's reader may have met the end; say how it ended.
+		return s.ctxError(ErrEventLoop)
 	}
-	return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return s.ctxError(err)
+	}
+	return nil
+}
+
+// lockRead takes readMu for a reader. Readers rarely contend for it: one
+// reads at a time, Close reads only when no reader runs, and the heartbeat
+// reads control frames only for a connection that nobody reads
+// (readControl), giving way as soon as a reader wants the lock: the slow
+// path asks it to and interrupts its wait (takeFromHeartbeat).
+func (s *Session) lockRead() {
+	if !s.readMu.TryLock() {
+		s.lockReadSlow()
+	}
+}
+
+func (s *Session) lockReadSlow() {
+	hb := s.hb
+	if hb == nil || !hb.reads {
+		s.readMu.Lock()
+		return
+	}
+	s.takeFromHeartbeat()
+}
+
+// takeFromHeartbeat takes readMu, asking the heartbeat to give it back if
+// it reads (readControl): counted in waiters, the heartbeat stops at its
+// next check, and a wait it is in is interrupted.
+func (s *Session) takeFromHeartbeat() {
+	hb := s.hb
+	hb.waiters.Add(1)
+	if hb.holding.Load() {
+		s.c.Interrupt()
+	}
+	s.readMu.Lock()
+	hb.waiters.Add(-1)
+}
+
+// tryLockRead takes readMu unless a reader holds it, for Close, which reads
+// only when no reader runs. The heartbeat reading for nobody is no reader:
+// it gives way.
+func (s *Session) tryLockRead() bool {
+	if s.readMu.TryLock() {
+		return true
+	}
+	if hb := s.hb; hb != nil && hb.reads && hb.holding.Load() {
+		// If a reader takes the lock first after all, the read deadline
+		// Close has set bounds the wait.
+		s.takeFromHeartbeat()
+		return true
+	}
+	return false
 }
 
 // readMessage reads the rest of a message whose first bytes, if any, are
@@ -197,9 +261,11 @@ func (s *Session) classifyReadError(ctx context.Context, err error) error {
 	}
 	if ce, ok := err.(*CloseError); ok && ce.Err == nil && s.readErr == nil {
 		// The peer's close frame, the usual end: no cause to unwrap, so
-		// no need for the errors.As walks below.
-		s.readErr = ce
-		return ce
+		// no need for the errors.As walks below. The session's result
+		// is ce, unless it had ended otherwise first (an idle timeout's
+		// close, answered by the peer).
+		s.readErr = s.resultOr(ce)
+		return s.readErr
 	}
 	if isTimeout(err) && s.readErr == nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -215,8 +281,8 @@ func (s *Session) classifyReadError(ctx context.Context, err error) error {
 	}
 	var ce *CloseError
 	if errors.As(err, &ce) {
-		s.readErr = ce
-		return ce
+		s.readErr = s.resultOr(ce)
+		return s.readErr
 	}
 	// The connection dropped without a close handshake.
 	s.end(err, true)
@@ -224,12 +290,20 @@ func (s *Session) classifyReadError(ctx context.Context, err error) error {
 	return s.readErr
 }
 
+// resultOr returns the session's result, or err while it has none.
+func (s *Session) resultOr(err error) error {
+	if r := s.resultErr(); r != nil {
+		return r
+	}
+	return err
+}
+
 // NextReader returns the type of the next message and a reader for its
 // payload, for messages too large to hold in memory. The reader must be read
 // to io.EOF (or the session closed) before the next read call. Control
 // frames are handled while it is read.
 func (s *Session) NextReader(ctx context.Context) (frame.Opcode, io.Reader, error) {
-	s.readMu.Lock()
+	s.lockRead()
 	defer s.readMu.Unlock()
 	if s.readErr != nil {
 		return 0, nil, s.readErr
@@ -261,7 +335,7 @@ type messageReader struct {
 
 func (r *messageReader) Read(p []byte) (int, error) {
 	s := r.s
-	s.readMu.Lock()
+	s.lockRead()
 	defer s.readMu.Unlock()
 	if r.eof {
 		return 0, io.EOF
@@ -269,7 +343,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if s.readErr != nil {
 		return 0, s.readErr
 	}
-	s.readWatch(r.ctx)
+	if !s.readWatch(r.ctx) {
+		return 0, r.ctx.Err()
+	}
 	if s.comp != nil && s.comp.inMsg {
 		return s.readStream(r, p)
 	}

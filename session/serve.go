@@ -25,8 +25,22 @@ import (
 // While it waits for the socket between messages, Serve holds no message
 // buffer.
 func (s *Session) Serve(ctx context.Context) error {
+	s.setDriving(true)
+	defer s.setDriving(false)
 	_, err := s.drive(ctx, waitBlock)
 	return err
+}
+
+// setDriving records that a driver (Serve, ServeDetached) reads the
+// session, so that the heartbeat leaves the reading to it (readControl)
+// even while it is between two messages.
+func (s *Session) setDriving(on bool) {
+	if s.hb == nil || !s.hb.reads {
+		return
+	}
+	s.lockRead()
+	s.driving = on
+	s.readMu.Unlock()
 }
 
 // ServeReady handles everything an event loop's connection has ready
@@ -129,7 +143,7 @@ func (s *Session) drive(ctx context.Context, mode waitMode) (driveEnd, error) {
 func (s *Session) waitIdle(ctx context.Context, mode waitMode, grown bool) (move bool) {
 	switch mode {
 	case waitBlock:
-		s.readMu.Lock()
+		s.lockRead()
 		defer s.readMu.Unlock()
 		if s.betweenMessagesLocked() && s.c.Buffered() == 0 {
 			s.dropMessageBuffer()
@@ -156,7 +170,7 @@ func (s *Session) waitIdle(ctx context.Context, mode waitMode, grown bool) (move
 // pull or push, goes on with it. On every other error, and when nothing
 // of a message has arrived, the buffer goes back to the pool.
 func (s *Session) readNext(ctx context.Context, mode waitMode) (frame.Opcode, []byte, error) {
-	s.readMu.Lock()
+	s.lockRead()
 	defer s.readMu.Unlock()
 	if err := s.readable(ctx, mode != waitLoop); err != nil {
 		s.dropMessageBuffer()
@@ -204,7 +218,7 @@ func serveResult(err error) error {
 // readIdle reports whether the reader has nothing buffered and nothing
 // half read: the next read would wait for the socket.
 func (s *Session) readIdle() bool {
-	s.readMu.Lock()
+	s.lockRead()
 	defer s.readMu.Unlock()
 	return s.betweenMessagesLocked() && s.c.Buffered() == 0
 }
@@ -218,7 +232,7 @@ func (s *Session) betweenMessagesLocked() bool {
 // corkIfMore holds writes while more frames wait in the read buffer (see
 // Serve). The read state is the reader's, and Close may read too: readMu.
 func (s *Session) corkIfMore() {
-	s.readMu.Lock()
+	s.lockRead()
 	if s.c.Buffered() > 0 {
 		s.c.CorkUntilRead()
 	}
@@ -227,7 +241,7 @@ func (s *Session) corkIfMore() {
 
 // releaseWrites ends the hold of corkIfMore, under readMu like it.
 func (s *Session) releaseWrites() {
-	s.readMu.Lock()
+	s.lockRead()
 	s.c.ReleaseWrites()
 	s.readMu.Unlock()
 }
@@ -237,7 +251,7 @@ func (s *Session) releaseWrites() {
 // meet and report; waitReadable returns them only so that a detached
 // driver can tell an interruption.
 func (s *Session) waitReadable(ctx context.Context) error {
-	s.readMu.Lock()
+	s.lockRead()
 	defer s.readMu.Unlock()
 	if s.betweenMessagesLocked() && ctx.Err() == nil {
 		s.readWatch(ctx)

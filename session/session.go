@@ -29,6 +29,7 @@ type Session struct {
 	utf8     utf8.Validator
 	partial  *bufpool.Buffer // message bytes read before a cancelled read returned, if any
 	readErr  error           // sticky: the session ended
+	driving  bool            // Serve or ServeDetached reads (see setDriving)
 
 	// Write side: msgMu keeps whole messages together.
 	msgMu sync.Mutex

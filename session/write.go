@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"time"
 
 	"github.com/rfc6455/websocket/conn"
 	"github.com/rfc6455/websocket/frame"
@@ -19,11 +20,13 @@ func (s *Session) WriteMessage(ctx context.Context, typ frame.Opcode, data []byt
 		return errMessageType
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return s.ctxError(err)
 	}
 	s.msgMu.Lock()
 	defer s.msgMu.Unlock()
-	s.writeWatch(ctx)
+	if !s.writeWatch(ctx) {
+		return s.ctxError(ctx.Err()) // it ended while this call waited
+	}
 	return s.writeError(ctx, s.writeFrames(frame.Opcode(typ), data))
 }
 
@@ -31,7 +34,7 @@ func (s *Session) WriteMessage(ctx context.Context, typ frame.Opcode, data []byt
 // through the reader (Options.OnPong).
 func (s *Session) Ping(ctx context.Context, payload []byte) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return s.ctxError(err)
 	}
 	defer s.watchWrite(ctx)()
 	return s.writeError(ctx, s.c.WriteFrame(frame.OpPing, true, 0, payload))
@@ -39,7 +42,9 @@ func (s *Session) Ping(ctx context.Context, payload []byte) error {
 
 // watchWrite makes a cancelled ctx interrupt one blocked write (Ping, which
 // does not hold msgMu and so cannot use wwatch). A write interrupted half
-// way fails the connection.
+// way fails the connection. If ctx ends just as the write completes, the
+// deadline it set is cleared again: the writes that follow (the
+// heartbeat's, pongs, the close frame) have no context to answer to.
 func (s *Session) watchWrite(ctx context.Context) func() {
 	if ctx.Done() == nil {
 		return func() {}
@@ -52,38 +57,72 @@ func (s *Session) watchWrite(ctx context.Context) func() {
 	return func() {
 		if !stop() {
 			<-fired
+			s.c.SetWriteDeadline(time.Time{})
 		}
 	}
 }
 
+// writeError turns an error from the connection into what a write
+// returns: once the connection has ended, however and by whom, the
+// session's *CloseError. A write that was under way when another goroutine
+// (the heartbeat, CloseNow, the reader seeing the peer's close) closed the
+// socket gets the socket's error; the ender recorded the result before it
+// closed the socket, so this write returns that result, not the socket's
+// words. Any other failure ends the session, with err as the cause.
 func (s *Session) writeError(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	if cerr := s.closedErr(); cerr != nil {
+		return cerr
 	}
 	if isTimeout(err) && ctx.Err() != nil {
 		err = ctx.Err()
 	}
 	if errors.Is(err, conn.ErrCloseSent) {
-		if r := s.Err(); r != nil {
-			return r
-		}
-		return err
+		// Closing, not closed yet: how it is ending, if that is known
+		// (the peer's close frame, an idle timeout), says more.
+		return s.resultOr(err)
 	}
-	s.end(err, true)
+	s.end(err, true) // the first end's result stands
+	return s.resultErr()
+}
+
+// ctxError is what a call whose context ended before it started returns:
+// the context's error, unless the session has ended, which says more.
+func (s *Session) ctxError(err error) error {
+	if cerr := s.closedErr(); cerr != nil {
+		return cerr
+	}
 	return err
 }
 
 // NextWriter returns a writer for a message of type typ, sent in frames of
 // Options.FragmentSize as the writer fills; Close sends the last frame.
-// Other messages wait until the writer is closed.
+// Other messages wait until the writer is closed. Write only buffers until
+// a frame is full, so after the session has ended it is the Write that
+// sends a frame, and Close, that return the session's *CloseError; so
+// does NextWriter itself.
 func (s *Session) NextWriter(ctx context.Context, typ frame.Opcode) (io.WriteCloser, error) {
 	if typ != frame.OpText && typ != frame.OpBinary {
 		return nil, errMessageType
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, s.ctxError(err)
 	}
 	s.msgMu.Lock()
+	if err := s.closedErr(); err != nil {
+		// A stream allocates anyway; one atomic load more tells its
+		// caller at once that nothing can be sent.
+		s.msgMu.Unlock()
+		return nil, err
+	}
+	if !s.writeWatch(ctx) {
+		// Registered now, not at the first frame: the stream holds
+		// msgMu from here on (see deadlineWatch).
+		s.msgMu.Unlock()
+		return nil, s.ctxError(ctx.Err())
+	}
 	w := &messageWriter{s: s, ctx: ctx, op: frame.Opcode(typ)}
 	if s.compresses(math.MaxInt) {
 		// The size is not known yet: the threshold does not apply.
@@ -132,6 +171,14 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 }
 
 func (w *messageWriter) flush(fin bool) error {
+	if !w.s.writeWatch(w.ctx) {
+		if w.op != frame.OpContinuation && w.enc == nil {
+			return w.s.ctxError(w.ctx.Err()) // nothing sent yet
+		}
+		// Part of the message is out, or in the compressor's history:
+		// it cannot be taken back.
+		return w.s.writeError(w.ctx, w.ctx.Err())
+	}
 	payload := w.buf
 	if w.enc != nil {
 		w.zb.B = w.enc.Append(w.zb.B[:0], w.buf, fin)
@@ -141,7 +188,6 @@ func (w *messageWriter) flush(fin bool) error {
 			return nil // nothing to send yet
 		}
 	}
-	w.s.writeWatch(w.ctx)
 	err := w.s.c.WriteFrame(w.op, fin, w.rsv, payload)
 	w.op, w.rsv = frame.OpContinuation, 0
 	w.buf = w.buf[:0]
