@@ -68,7 +68,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	u, err := parseURL(rawURL)
+	u, err := dialURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -89,17 +89,10 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	return c, nil
 }
 
-// parseURL parses a ws:// or wss:// URL. Its errors wrap ErrBadURL.
-func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadURL, err)
-	}
-	if s := strings.ToLower(u.Scheme); s != "ws" && s != "wss" {
-		return nil, fmt.Errorf("%w: scheme %q is not ws or wss", ErrBadURL, u.Scheme)
-	}
-	return u, nil
-}
+// dialURL is the native build's check of a URL to dial (Dial,
+// NewReconnectingClient): parseURL alone, since package endpoint checks the
+// host when Dial resolves it, and a NetDialContext takes it as it is.
+func dialURL(raw string) (*url.URL, error) { return parseURL(raw) }
 
 // dialTCP opens the connection to u's host: through opts.NetDialContext if
 // set, else by resolving the host and racing its addresses.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"syscall/js"
 	"time"
 
@@ -53,7 +52,7 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	u, err := parseURL(rawURL)
+	u, err := dialURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -81,21 +80,17 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	return c, nil
 }
 
-// parseURL parses a ws:// or wss:// URL with a host. Its errors wrap
-// ErrBadURL. (The browser would also take http:// and relative URLs; the
-// native build does not, and neither does this one.)
-func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadURL, err)
-	}
-	if s := strings.ToLower(u.Scheme); s != "ws" && s != "wss" {
-		return nil, fmt.Errorf("%w: scheme %q is not ws or wss", ErrBadURL, u.Scheme)
-	}
-	if u.Host == "" {
+// dialURL is the browser build's check of a URL to dial (Dial,
+// NewReconnectingClient): parseURL, and a host required at once, since the
+// browser resolves it itself and would take a URL without one as relative
+// to the page. (It would also take http:// URLs; the native build does
+// not, and neither does this one.)
+func dialURL(raw string) (*url.URL, error) {
+	u, err := parseURL(raw)
+	if err == nil && u.Host == "" {
 		return nil, fmt.Errorf("%w: %q has no host", ErrBadURL, raw)
 	}
-	return u, nil
+	return u, err
 }
 
 // open makes the browser's WebSocket and wires its events to c.

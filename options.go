@@ -308,10 +308,3 @@ func (cfg *config) open(nc net.Conn, early []byte, a agreement) (*Conn, error) {
 	session.Init(&c.s, tc, cfg.sessionOptions(a), c)
 	return c, nil
 }
-
-func durationOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}

@@ -43,10 +43,3 @@ func (o *Options) maxMessageSize() int64 {
 	}
 	return o.MaxMessageSize
 }
-
-func durationOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}

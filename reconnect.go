@@ -160,7 +160,7 @@ func NewReconnectingClient(opts ReconnectOptions) (*ReconnectingClient, error) {
 		return nil, errors.New("websocket: ReconnectOptions.URLs is empty")
 	}
 	for _, raw := range opts.URLs {
-		if _, err := parseURL(raw); err != nil {
+		if _, err := dialURL(raw); err != nil {
 			return nil, err
 		}
 	}

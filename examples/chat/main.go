@@ -46,6 +46,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/examples/internal/graceful"
 )
 
 //go:embed static
@@ -72,35 +73,15 @@ func main() {
 
 // run serves the chat on addr until ctx ends, then shuts down: it stops
 // accepting, closes every client with 1001 (going away) and waits, at most
-// 10 s, for the close handshakes.
+// graceful.Timeout, for the close handshakes.
 func run(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	c := newChat()
-	srv := &http.Server{
-		Handler:           c.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	log.Printf("chat: open http://%s/", ln.Addr())
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Print("chat: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	// Shutdown stops the listener but does not know the upgraded
-	// connections, which net/http handed over: the chat closes those.
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
-	return c.closeAll(sctx)
+	c := newChat()
+	return graceful.Serve(ctx, "chat", ln, c.routes(), c.closeAll)
 }
 
 // chat is the server: its page, its /ws endpoint and the connected

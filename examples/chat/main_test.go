@@ -1,9 +1,9 @@
 package main
 
 import (
-	"os"
 	"testing"
 
+	"github.com/rfc6455/websocket/examples/internal/exampletest"
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
@@ -17,9 +17,6 @@ const runMainEnv = "EXAMPLE_CHAT_RUN_MAIN"
 // With runMainEnv set, the test binary is the example itself (see
 // signal_test.go): it runs main and exits.
 func TestMain(m *testing.M) {
-	if os.Getenv(runMainEnv) != "" {
-		main()
-		os.Exit(0)
-	}
+	exampletest.RunMain(runMainEnv, main)
 	testutil.VerifyNoLeaks(m)
 }

@@ -21,14 +21,10 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/examples/internal/graceful"
 )
-
-// shutdownTimeout bounds the shutdown: the close handshakes, each
-// bounded by the library's CloseTimeout (5 s by default), run at once.
-const shutdownTimeout = 10 * time.Second
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
@@ -44,38 +40,17 @@ func main() {
 
 // run serves on addr until ctx ends, then shuts down: it stops accepting,
 // closes every WebSocket with 1001 (going away) and waits, at most
-// shutdownTimeout, for the handlers to return.
+// graceful.Timeout, for the handlers to return.
 func run(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	s := &echoServer{stop: ctx}
-	srv := &http.Server{
-		Handler: s,
-		// Bounds the request head. Once upgraded, a connection is no
-		// longer net/http's, and these timeouts no longer apply to it.
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	log.Printf("echo: serving ws://%s/", ln.Addr())
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Print("echo: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	// Shutdown closes the listener and waits for plain HTTP requests, but
-	// an upgraded connection is no longer net/http's: each handler closes
-	// its own when ctx ends (see ServeHTTP), and s.wait waits for them.
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
-	return s.wait(sctx)
+	// Each handler closes its own connection when ctx ends (see
+	// ServeHTTP); s.wait waits for them.
+	s := &echoServer{stop: ctx}
+	return graceful.Serve(ctx, "echo", ln, s, s.wait)
 }
 
 // echoServer is the echo endpoint. It closes its connections with 1001
@@ -137,7 +112,7 @@ func (s *echoServer) wait(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return errors.New("echo: connections still open after " + shutdownTimeout.String())
+		return errors.New("echo: connections still open after " + graceful.Timeout.String())
 	}
 }
 

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/examples/internal/exampletest"
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
@@ -26,10 +26,7 @@ const runMainEnv = "EXAMPLE_ECHO_RUN_MAIN"
 // end. With runMainEnv set, the test binary is the example itself (see
 // signal_test.go): it runs main and exits.
 func TestMain(m *testing.M) {
-	if os.Getenv(runMainEnv) != "" {
-		main()
-		os.Exit(0)
-	}
+	exampletest.RunMain(runMainEnv, main)
 	testutil.VerifyNoLeaks(m)
 }
 

@@ -38,11 +38,15 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	ml, err := net.Listen("tcp", *metricsAddr)
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	metrics := &http.Server{Addr: *metricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	metrics := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := metrics.ListenAndServe(); err != http.ErrServerClosed {
+		if err := metrics.Serve(ml); err != http.ErrServerClosed {
 			log.Fatal(err)
 		}
 	}()
@@ -50,17 +54,22 @@ func main() {
 	// On SIGINT or SIGTERM: 1001 (going away) to every client, then exit.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	shutDown := make(chan struct{})
 	go func() {
+		defer close(shutDown)
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shut)
 		metrics.Shutdown(shut)
 	}()
-	log.Printf("prometheus: serving ws://%s/echo, metrics on http://%s/metrics", *addr, *metricsAddr)
+	log.Printf("prometheus: serving ws://%s/echo, metrics on http://%s/metrics", ws.Addr(), ml.Addr())
 	if err := srv.Serve(ws); err != websocket.ErrServerClosed {
 		log.Fatal(err)
 	}
+	// Serve returns as soon as Shutdown has closed the listener: wait for
+	// the close handshakes before exiting, or the clients get no 1001.
+	<-shutDown
 }
 
 // newServer returns the echo server and a registry holding its metrics.

@@ -14,13 +14,21 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rfc6455/websocket"
+	"github.com/rfc6455/websocket/examples/internal/exampletest"
 	"github.com/rfc6455/websocket/handshake"
 	"github.com/rfc6455/websocket/internal/testutil"
 )
 
+// runMainEnv makes the test binary run main instead of the tests: the
+// binary is then the example program (see signal_test.go).
+const runMainEnv = "EXAMPLE_PROMETHEUS_RUN_MAIN"
+
 // Every goroutine (the server's, the clients', net/http's) must be gone at
 // the end.
-func TestMain(m *testing.M) { testutil.VerifyNoLeaks(m) }
+func TestMain(m *testing.M) {
+	exampletest.RunMain(runMainEnv, main)
+	testutil.VerifyNoLeaks(m)
+}
 
 // TestMetrics starts the server and its /metrics, connects clients, sends
 // messages, is refused once, and checks what a scrape over HTTP says.

@@ -56,73 +56,84 @@ func screen(out string) []string {
 	return lines
 }
 
-func TestMeterPerCaseLines(t *testing.T) {
-	var b strings.Builder
-	clock := &fakeClock{t: time.Unix(0, 0)}
-	m := newMeter(&b, selectCases(t, "1.1.1", "1.1.2"), 0, false, clock.now)
-	m.result(ok("1.1.1"))
-	m.result(failed("1.1.2"))
-	m.finish()
-	want := "srv              1.1.1    OK            OK                    0 ms\n" +
-		"srv              1.1.2    FAILED        OK                    0 ms\n" +
-		"  1.1.2: behavior FAILED, close OK: Actual events differ from any expected.\n"
-	if b.String() != want {
-		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
-	}
+// A meterStep moves the clock by after, then records r. If shows is set,
+// the terminal must show exactly that once r is recorded.
+type meterStep struct {
+	after time.Duration
+	r     *conformance.Result
+	shows string
 }
 
-func TestMeterTerminal(t *testing.T) {
-	var b strings.Builder
-	clock := &fakeClock{t: time.Unix(0, 0)}
-	// 2.1 and 5.1 have known costs: 185 and 203 ms by the figures.
-	m := newMeter(&b, selectCases(t, "2.1", "5.1", "5.2"), 0, false, clock.now)
-	m.line, m.rewrite = true, true
-	clock.advance(10 * time.Second)
-	m.result(ok("2.1"))
-	if got := screen(b.String()); len(got) != 1 || got[0] != "1/3 cases, 0 failed, 10s elapsed, about 22s left" {
-		t.Errorf("after one case the terminal shows %q", got)
-	}
-	clock.advance(10 * time.Second)
-	m.result(failed("5.1"))
-	clock.advance(5 * time.Second)
-	m.result(ok("5.2"))
-	m.finish()
-	got := screen(b.String())
-	want := []string{
-		"srv 5.1: behavior FAILED, close OK: Actual events differ from any expected.",
-		"3/3 cases, 1 failed, 25s elapsed",
-		"",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("the terminal shows\n%q\nwant\n%q", got, want)
-	}
-	if strings.Count(b.String(), "\n") != 2 {
-		t.Errorf("progress was not rewritten in place: %q", b.String())
-	}
-}
-
-func TestMeterLog(t *testing.T) {
-	var b strings.Builder
-	clock := &fakeClock{t: time.Unix(0, 0)}
-	m := newMeter(&b, selectCases(t, "1.1.1", "1.1.2", "1.1.3", "1.1.4"), 0, false, clock.now)
-	m.line, m.interval = true, 30*time.Second
-	clock.advance(10 * time.Second)
-	m.result(ok("1.1.1")) // too soon for a line
-	clock.advance(25 * time.Second)
-	m.result(ok("1.1.2")) // 35 s: a line
-	clock.advance(5 * time.Second)
-	m.result(failed("1.1.3")) // the failure, no progress line
-	clock.advance(1 * time.Second)
-	m.result(ok("1.1.4")) // the last case: a line
-	m.finish()
-	want := "2/4 cases, 0 failed, 35s elapsed, about 35s left\n" +
-		"srv 1.1.3: behavior FAILED, close OK: Actual events differ from any expected.\n" +
-		"4/4 cases, 1 failed, 41s elapsed\n"
-	if b.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
-	}
-	if strings.Contains(b.String(), "\r") {
-		t.Error("a log got carriage returns")
+func TestMeter(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cases    []string
+		line     bool          // one progress line instead of a line per case
+		rewrite  bool          // on a terminal: the line rewritten in place
+		interval time.Duration // into a log: at most a progress line this often
+		steps    []meterStep
+		want     string // the output; on a terminal, what the screen shows in the end
+		lines    int    // on a terminal: the newlines written in all
+	}{{
+		name:  "a line per case",
+		cases: []string{"1.1.1", "1.1.2"},
+		steps: []meterStep{{r: ok("1.1.1")}, {r: failed("1.1.2")}},
+		want: "srv              1.1.1    OK            OK                    0 ms\n" +
+			"srv              1.1.2    FAILED        OK                    0 ms\n" +
+			"  1.1.2: behavior FAILED, close OK: Actual events differ from any expected.\n",
+	}, {
+		// 2.1 and 5.1 have known costs: 185 and 203 ms by the figures.
+		name:  "terminal",
+		cases: []string{"2.1", "5.1", "5.2"},
+		line:  true, rewrite: true,
+		steps: []meterStep{
+			{after: 10 * time.Second, r: ok("2.1"), shows: "1/3 cases, 0 failed, 10s elapsed, about 22s left"},
+			{after: 10 * time.Second, r: failed("5.1")},
+			{after: 5 * time.Second, r: ok("5.2")},
+		},
+		want: "srv 5.1: behavior FAILED, close OK: Actual events differ from any expected.\n" +
+			"3/3 cases, 1 failed, 25s elapsed\n",
+		lines: 2, // the failure and the end: the progress itself was rewritten in place
+	}, {
+		name:  "log",
+		cases: []string{"1.1.1", "1.1.2", "1.1.3", "1.1.4"},
+		line:  true, interval: 30 * time.Second,
+		steps: []meterStep{
+			{after: 10 * time.Second, r: ok("1.1.1")},    // too soon for a line
+			{after: 25 * time.Second, r: ok("1.1.2")},    // 35 s: a line
+			{after: 5 * time.Second, r: failed("1.1.3")}, // the failure, no progress line
+			{after: 1 * time.Second, r: ok("1.1.4")},     // the last case: a line
+		},
+		want: "2/4 cases, 0 failed, 35s elapsed, about 35s left\n" +
+			"srv 1.1.3: behavior FAILED, close OK: Actual events differ from any expected.\n" +
+			"4/4 cases, 1 failed, 41s elapsed\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			clock := &fakeClock{t: time.Unix(0, 0)}
+			m := newMeter(&b, selectCases(t, tc.cases...), 0, false, clock.now)
+			m.line, m.rewrite, m.interval = tc.line, tc.rewrite, tc.interval
+			for _, s := range tc.steps {
+				clock.advance(s.after)
+				m.result(s.r)
+				if got := strings.Join(screen(b.String()), "\n"); s.shows != "" && got != s.shows {
+					t.Errorf("after %s the terminal shows %q, want %q", s.r.ID, got, s.shows)
+				}
+			}
+			m.finish()
+			got := b.String()
+			if tc.rewrite {
+				if n := strings.Count(got, "\n"); n != tc.lines {
+					t.Errorf("%d lines written, want %d: progress was not rewritten in place: %q", n, tc.lines, got)
+				}
+				got = strings.Join(screen(got), "\n")
+			} else if strings.Contains(got, "\r") {
+				t.Errorf("a log got carriage returns: %q", got)
+			}
+			if got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
 	}
 }
 

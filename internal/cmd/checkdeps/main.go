@@ -83,8 +83,11 @@ var rules = []rule{
 	// root re-exports the sentinel errors), and read what crossed the
 	// wire with frame's parser.
 	{"interop/...", []string{"", "frame", "internal/..."}},
-	// Examples use the front door: the root package, and frame.
-	{"examples/...", []string{"", "frame"}},
+	// Examples use the front door: the root package, and frame. What
+	// they share (their shutdown; for their tests, running main in a
+	// child process) uses the root package at most.
+	{"examples/internal/...", []string{""}},
+	{"examples/...", []string{"", "frame", "examples/internal/..."}},
 	// Development tools are commands: nobody can import them.
 	{"internal/cmd/...", []string{"..."}},
 	// Other internal packages (deflate, ...) are leaves, or build on frame.
@@ -92,7 +95,7 @@ var rules = []rule{
 }
 
 // testOnly packages may be imported by _test files only.
-var testOnly = []string{"internal/testutil"}
+var testOnly = []string{"internal/testutil", "examples/internal/exampletest"}
 
 // testDeps are the modules outside the standard library that _test files
 // may import.

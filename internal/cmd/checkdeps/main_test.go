@@ -35,7 +35,7 @@ func pkg(path string, imports, testImports []string) Package {
 // from "io" (the standard library's) in the tables below.
 func knownOurs(p string) bool {
 	top, _, _ := strings.Cut(p, "/")
-	return slices.Contains([]string{"frame", "handshake", "endpoint", "pool", "conn", "session", "autobahn", "fuzz", "newthing"}, top)
+	return slices.Contains([]string{"frame", "handshake", "endpoint", "pool", "conn", "session", "autobahn", "fuzz", "examples", "newthing"}, top)
 }
 
 func TestCheck(t *testing.T) {
@@ -70,6 +70,11 @@ func TestCheck(t *testing.T) {
 		{"root imports everything", pkg(".", []string{"conn", "session", "handshake", "endpoint", "frame", "pool", "internal/utf8"}, nil), nil},
 		{"testutil outside tests", pkg("session", []string{"internal/testutil"}, nil), []string{"session: imports internal/testutil, which is for _test files only"}},
 		{"testutil outside tests, even for the root", pkg(".", []string{"internal/testutil"}, nil), []string{"the root package: imports internal/testutil"}},
+		{"an example on the front door and its shutdown", pkg("examples/echo", []string{".", "examples/internal/graceful"}, []string{"examples/internal/exampletest", "internal/testutil"}), nil},
+		{"an example reaching into session", pkg("examples/echo", []string{"session"}, nil), []string{"examples/echo: imports session"}},
+		{"the examples' test helpers outside tests", pkg("examples/echo", []string{"examples/internal/exampletest"}, nil), []string{"examples/echo: imports examples/internal/exampletest, which is for _test files only"}},
+		{"the examples' helpers on the root", pkg("examples/internal/exampletest", []string{"."}, nil), nil},
+		{"the examples' helpers reaching into conn", pkg("examples/internal/graceful", []string{"conn"}, nil), []string{"examples/internal/graceful: imports conn"}},
 		{"autobahn uses the public API", pkg("autobahn", []string{".", "frame", "handshake", "internal/utf8", "autobahn/report"}, nil), nil},
 		{"autobahn subpackage", pkg("autobahn/report", []string{"frame"}, nil), nil},
 		{"autobahn reaching into conn", pkg("autobahn/testee", []string{"conn"}, nil), []string{"autobahn/testee: imports conn"}},
