@@ -18,7 +18,21 @@ COUNT ?= 1
 # ones. Run with `go run`, never added to go.mod.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck
+# Soak scenarios whose targets the library does not meet yet (issue 17),
+# as scenario/mode: make soak reports them as "NOT held (known, issue 17)"
+# without failing. The server-wide memory budget and the fair event loops
+# are being written now; drop each pair as its fix lands (the table says
+# "held (listed known ...)" when one holds).
+#   bomb/goroutine: 200 bombs inflate to the 32 MiB limit each, all at
+#     once: gigabytes of RSS, closes after seconds (no memory budget yet).
+#   bomb/eventloop: the same attack costs hundreds of MiB.
+#   pipeline/eventloop, ping/eventloop: a flood starves the loop's other
+#     connections (no per-wake-up share yet): p99 far past 50 ms.
+SOAK_KNOWN ?= bomb/goroutine,bomb/eventloop,pipeline/eventloop,ping/eventloop
+# Flags for the soak command (-short, -only churn,garbage, -modes ...).
+SOAK_FLAGS ?=
+
+.PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck soak soak-short
 
 ## test: gofmt, go vet, import rules, the frame package without its assembly
 ## (purego), the unit tests of the benchmark driver and load generator
@@ -113,3 +127,15 @@ conformance:
 
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## soak: the hostile-load suite (internal/cmd/soak) against echoserver in
+## both I/O modes: churn with resets at every stage, declared lengths,
+## fragment, pipeline and ping floods, slowloris, garbage, compression
+## bombs; measured from outside through /proc, one table of held / NOT held
+## with the figures. The full form takes about 10 minutes on 2 cores; CI
+## runs soak-short (under 3 minutes). Linux, loopback only.
+soak:
+	$(GO) run ./internal/cmd/soak -known '$(SOAK_KNOWN)' $(SOAK_FLAGS)
+
+soak-short:
+	$(GO) run ./internal/cmd/soak -short -known '$(SOAK_KNOWN)' $(SOAK_FLAGS)
