@@ -56,32 +56,57 @@ func runFlood(ctx context.Context, e *env, r *result, n int, what string, unit [
 			}
 		})
 	}
+	// The control: the same client against a server of its own that
+	// nobody floods, during the same flood. Its round trips are what the
+	// machine and the load side cost (a shared CPU, this process's own
+	// scheduling), which the server under test cannot do better than.
+	var control latencies
+	var controlErr firstError
+	wg.Go(func() {
+		ctl, err := e.control.open(ctx, false, 5*time.Second)
+		if err != nil {
+			controlErr.add(err)
+			return
+		}
+		defer ctl.c.Close()
+		time.Sleep(e.cfg.flood / 10)
+		probeUntil(ctx, ctl, end, &control, &controlErr)
+	})
 	// The flood fills the sockets' buffers first; measure it once it has.
 	time.Sleep(e.cfg.flood / 10)
 	var rtt latencies
 	var lost firstError
-	for time.Now().Before(end) && ctx.Err() == nil {
-		t0 := time.Now()
-		if err := probe.echo(msg16, 5*time.Second); err != nil {
-			// After a lost echo the connection's state is unknown.
-			lost.add(err)
-			break
-		}
-		rtt.add(time.Since(t0))
-		time.Sleep(10 * time.Millisecond)
-	}
+	probeUntil(ctx, probe, end, &rtt, &lost)
 	wg.Wait()
 	s := rtt.sorted()
 	p99 := quantile(s, 0.99)
 	r.p99 = p99
-	r.fig("%d connections sent %s MiB of 16 B %s in %s unread; well-behaved client: %d round trips, %s",
-		len(conns), mib(sent.Load()), what, fmtDur(e.cfg.flood), len(s), spread(s))
+	r.fig("%d connections sent %s MiB of 16 B %s in %s unread; well-behaved client: %d round trips, %s; the same against an idle server meanwhile (control): %s",
+		len(conns), mib(sent.Load()), what, fmtDur(e.cfg.flood), len(s), spread(s), spread(control.sorted()))
+	if controlErr.count() > 0 {
+		r.fig("control: %s", &controlErr)
+	}
 	r.check(errs.count() == 0, "every flooder connected (%s)", errs)
 	r.check(lost.count() == 0, "no round trip lost (%s)", &lost)
 	r.check(len(s) > 0 && p99 < 50*time.Millisecond, "well-behaved p99 %s < 50ms", fmtDur(p99))
 	if g := e.done[r.Scenario+"/goroutine"]; e.mode != "goroutine" && g != nil && g.p99 > 0 {
 		bound := max(2*g.p99, g.p99+5*time.Millisecond)
 		r.check(p99 <= bound, "well-behaved p99 %s within 2x (or 5 ms) of the goroutine mode's %s", fmtDur(p99), fmtDur(g.p99))
+	}
+}
+
+// probeUntil does a round trip every 10 ms on w until end, recording
+// each; it stops at the first lost one, after which the connection's
+// state is unknown.
+func probeUntil(ctx context.Context, w *wsConn, end time.Time, rtt *latencies, lost *firstError) {
+	for time.Now().Before(end) && ctx.Err() == nil {
+		t0 := time.Now()
+		if err := w.echo(msg16, 5*time.Second); err != nil {
+			lost.add(err)
+			return
+		}
+		rtt.add(time.Since(t0))
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -129,6 +129,7 @@ func shortConfig() config {
 type scenario struct {
 	name    string
 	deflate bool // start the server with -deflate
+	control bool // start a second, idle server for env.control
 
 	// Targets the runner checks from outside, 0 for none: RSS growth
 	// (peak over baseline) and RSS after (over baseline) in bytes.
@@ -142,8 +143,8 @@ var scenarios = []scenario{
 	{name: "declared-30MiB", maxGrowth: 64 << 20, run: runDeclared30},
 	{name: "declared-1GiB", run: runDeclared1G},
 	{name: "fragments", maxGrowth: 256 << 20, run: runFragments},
-	{name: "pipeline", maxGrowth: 100 << 20, run: runPipeline},
-	{name: "ping", maxGrowth: 100 << 20, run: runPing},
+	{name: "pipeline", control: true, maxGrowth: 100 << 20, run: runPipeline},
+	{name: "ping", control: true, maxGrowth: 100 << 20, run: runPing},
 	{name: "slowloris", run: runSlowloris},
 	{name: "garbage", run: runGarbage},
 	{name: "bomb", deflate: true, maxGrowth: 256 << 20, run: runBomb},
@@ -157,7 +158,11 @@ type env struct {
 	mode string
 	srv  *server
 	dial *dialer
-	base procStats
+	// control dials a second server in the same mode, started for the
+	// scenarios that measure a well-behaved client (scenario.control)
+	// and never loaded: the control measurement.
+	control *dialer
+	base    procStats
 	// done holds the results so far, by "scenario/mode".
 	done map[string]*result
 }
@@ -279,6 +284,14 @@ func runOne(ctx context.Context, cfg *config, bin string, sc scenario, mode stri
 	}
 	defer srv.stop()
 	e := &env{cfg: cfg, mode: mode, srv: srv, dial: newDialer(srv.addr, cfg.spread), done: done}
+	if sc.control {
+		ctl, err := startServer(ctx, bin, mode, false)
+		if err != nil {
+			return nil, fmt.Errorf("control server: %w", err)
+		}
+		defer ctl.stop()
+		e.control = newDialer(ctl.addr, 1)
+	}
 	// A first connection warms the server up (lazily made loops, pools)
 	// before the baseline is taken.
 	if err := e.healthy(ctx); err != nil {
