@@ -168,9 +168,11 @@ func runBomb(ctx context.Context, e *env, r *result) {
 	const within = 64 << 20
 	back := time.Duration(-1)
 	var last int64
+	gone := false
 	for deadline := left.Add(e.cfg.rssReturn); ctx.Err() == nil; {
 		st, err := e.srv.sample()
 		if err != nil {
+			gone = true
 			break
 		}
 		last = st.RSS
@@ -185,9 +187,12 @@ func runBomb(ctx context.Context, e *env, r *result) {
 	}
 	s := lat.sorted()
 	r.fig("%d bombs of %s MiB inflating to %s MiB each: %s, closed after %s", len(conns), mib(int64(len(payload))), mib(e.cfg.bombSize), &codes, spread(s))
-	if back >= 0 {
+	switch {
+	case gone:
+		r.fig("no server left to measure after the bombers")
+	case back >= 0:
 		r.fig("RSS within 64 MiB of the baseline %s after the bombers left", fmtDur(back))
-	} else {
+	default:
 		r.fig("RSS %s MiB %s after the bombers left", mib(last), fmtDur(time.Since(left)))
 	}
 	r.check(errs.count() == 0, "every bomber negotiated permessage-deflate (%s)", errs)

@@ -161,6 +161,10 @@ func runSlowloris(ctx context.Context, e *env, r *result) {
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		dialing <- struct{}{}
 		wg.Go(func() {
+			// The clock starts before the dial: the server's timeout
+			// cannot start before the SYN, whereas the dial's return
+			// may be seen late by a loaded load side.
+			t0 := time.Now()
 			c, err := e.dial.dial(ctx, 5*time.Second)
 			<-dialing
 			if err != nil {
@@ -168,7 +172,7 @@ func runSlowloris(ctx context.Context, e *env, r *result) {
 				return
 			}
 			defer reset(c)
-			d, err := slowloris(c, timeout+slack+2*time.Second)
+			d, err := slowloris(c, t0, timeout+slack+2*time.Second)
 			if err != nil {
 				kept.add(err)
 				return
@@ -195,10 +199,9 @@ func runSlowloris(ctx context.Context, e *env, r *result) {
 }
 
 // slowloris sends the start of a request on c and then a byte a second,
-// until the server ends the connection; it returns how long that took,
-// or errNotDropped after giveUp.
-func slowloris(c *net.TCPConn, giveUp time.Duration) (time.Duration, error) {
-	t0 := time.Now()
+// until the server ends the connection; it returns how long after t0
+// that was, or errNotDropped giveUp after t0.
+func slowloris(c *net.TCPConn, t0 time.Time, giveUp time.Duration) (time.Duration, error) {
 	end := t0.Add(giveUp)
 	c.SetWriteDeadline(end)
 	if _, err := c.Write([]byte("GET /slow HTTP/1.1\r\nHost: soak\r\nX-Slow: ")); err != nil {
