@@ -137,7 +137,7 @@ staticcheck:
 ## both I/O modes: churn with resets at every stage, declared lengths,
 ## fragment, pipeline and ping floods, slowloris, garbage, compression
 ## bombs; measured from outside through /proc, one table of held / NOT held
-## with the figures. The full form takes about 10 minutes on 2 cores; CI
+## with the figures. The full form takes about 7 minutes on 2 cores; CI
 ## runs soak-short (under 3 minutes). Linux, loopback only.
 soak:
 	$(GO) run ./internal/cmd/soak -known '$(SOAK_KNOWN)' $(SOAK_FLAGS)
