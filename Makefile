@@ -18,7 +18,26 @@ COUNT ?= 1
 # ones. Run with `go run`, never added to go.mod.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck
+# Soak scenarios whose targets the library does not meet yet (issue 17),
+# as scenario/mode: make soak reports them as "NOT held (known, issue 17)"
+# without failing. The server-wide memory budget and the fair event loops
+# are being written now; drop each pair as its fix lands (the table says
+# "held (listed known ...)" when one holds).
+#   bomb/goroutine: the bombs inflate to the 32 MiB limit each, all at
+#     once: hundreds of MiB to GiB of RSS (no memory budget yet).
+#   bomb/eventloop: less, but RSS stays up long after the bombers left.
+#   pipeline/eventloop, ping/eventloop: a flood starves the loop's other
+#     connections (no per-wake-up share yet): p99 far past 50 ms.
+#   pipeline/goroutine, ping/goroutine: the same in the goroutine mode
+#     when every flooder keeps its reader busy (Go's scheduler runs each
+#     for up to 10 ms): p99 200-600 ms on 2 cores, while a client of an
+#     idle server on the same machine meanwhile (the table's control)
+#     stays under 50 ms. Issue 17 saw 4-7 ms here with a gentler flood.
+SOAK_KNOWN ?= bomb/goroutine,bomb/eventloop,pipeline/goroutine,pipeline/eventloop,ping/goroutine,ping/eventloop
+# Flags for the soak command (-short, -only churn,garbage, -modes ...).
+SOAK_FLAGS ?=
+
+.PHONY: test fmt-check vet check-deps fuzz bench bench-peers autobahn conformance staticcheck soak soak-short
 
 ## test: gofmt, go vet, import rules, the frame package without its assembly
 ## (purego), the unit tests of the benchmark driver and load generator
@@ -113,3 +132,15 @@ conformance:
 
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## soak: the hostile-load suite (internal/cmd/soak) against echoserver in
+## both I/O modes: churn with resets at every stage, declared lengths,
+## fragment, pipeline and ping floods, slowloris, garbage, compression
+## bombs; measured from outside through /proc, one table of held / NOT held
+## with the figures. The full form takes about 7 minutes on 2 cores; CI
+## runs soak-short (under 3 minutes). Linux, loopback only.
+soak:
+	$(GO) run ./internal/cmd/soak -known '$(SOAK_KNOWN)' $(SOAK_FLAGS)
+
+soak-short:
+	$(GO) run ./internal/cmd/soak -short -known '$(SOAK_KNOWN)' $(SOAK_FLAGS)

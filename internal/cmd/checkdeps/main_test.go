@@ -82,6 +82,8 @@ func TestCheck(t *testing.T) {
 		{"other internal on frame", pkg("internal/deflate", []string{"frame"}, nil), nil},
 		{"other internal on session", pkg("internal/deflate", []string{"session"}, nil), []string{"internal/deflate: imports session"}},
 		{"tool", pkg("internal/cmd/gen", []string{"frame", "handshake"}, nil), nil},
+		{"the soak on the defaults", pkg("internal/cmd/soak", []string{"internal/defaults", "frame"}, nil), nil},
+		{"the soak using the front door", pkg("internal/cmd/soak", []string{"."}, nil), []string{"internal/cmd/soak: imports the root package"}},
 		{"unknown top-level package", pkg("newthing", nil, nil), []string{"newthing: no import rule covers this package"}},
 		{"unknown subpackage", pkg("conn/sub", nil, nil), []string{"conn/sub: no import rule covers this package"}},
 		{"third party", pkg("frame", []string{"github.com/gorilla/websocket"}, nil), []string{"frame: imports github.com/gorilla/websocket: the module may use the standard library only"}},
