@@ -249,7 +249,7 @@ func (s *Session) inflate(ctx context.Context, dst []byte, base int) (frame.Opco
 			dst = growExact(dst, grow)
 		}
 		room := int(min(int64(cap(dst)-len(dst)), stop-int64(len(dst)-base)))
-		out, done, err := d.Fill(dst[:len(dst):len(dst)+room])
+		out, done, err := d.Fill(dst[: len(dst) : len(dst)+room])
 		dst = dst[:len(out)]
 		if err == nil && int64(len(dst)-base) >= stop {
 			d.End()
