@@ -3,6 +3,8 @@ package session
 import (
 	"context"
 	"errors"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +62,8 @@ type Budget struct {
 	used    atomic.Int64
 	peak    atomic.Int64
 	waiting atomic.Int32 // goroutines in acquire
+	spiked  atomic.Bool  // used passed half the size since the last give-back
+	garbage atomic.Int64 // bytes of big buffers dropped since the last collection asked for
 
 	mu   sync.Mutex
 	wake chan struct{} // closed when bytes come back while someone waits
@@ -98,6 +102,9 @@ func (b *Budget) tryAcquire(n int64) bool {
 			return false
 		}
 		if b.used.CompareAndSwap(u, u+n) {
+			if u+n > b.size/2 && !b.spiked.Load() {
+				b.spiked.Store(true)
+			}
 			for {
 				p := b.peak.Load()
 				if u+n <= p || b.peak.CompareAndSwap(p, u+n) {
@@ -145,8 +152,13 @@ func (b *Budget) acquire(ctx context.Context, n int64, deadline time.Time) error
 }
 
 // release gives n bytes back and wakes the sessions waiting for them.
+// The first release that brings a budget that passed half its size back
+// under an eighth of it has the memory given back to the system (see
+// giveBack).
 func (b *Budget) release(n int64) {
-	b.used.Add(-n)
+	if u := b.used.Add(-n); u <= b.size/8 && b.spiked.Load() && b.spiked.CompareAndSwap(true, false) {
+		giveBack()
+	}
 	if b.waiting.Load() > 0 {
 		b.mu.Lock()
 		if b.wake != nil {
@@ -155,6 +167,85 @@ func (b *Budget) release(n int64) {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// pressed reports whether more than half of b is held: then buffers
+// above bigBuffer are not pooled when they come back (see putBuffer).
+func (b *Budget) pressed() bool { return b.limited() && b.used.Load() > b.size/2 }
+
+// bigBuffer is the capacity above which a message buffer that comes back
+// while its budget is pressed goes to the garbage collector rather than
+// to the pool: after a flood of large messages, the pools would otherwise
+// keep what the flood grew (up to the budget's size) live through two
+// more collections.
+const bigBuffer = 64 << 10
+
+// putBuffer gives a message buffer back: to the pool, unless it is big
+// and the budget pressed.
+func (s *Session) putBuffer(p *bufpool.Buffer) {
+	if p != nil && cap(p.B) > bigBuffer && s.opts.Budget.pressed() {
+		s.opts.Budget.dropped(cap(p.B))
+		return
+	}
+	bufpool.Put(p)
+}
+
+// dropped counts n bytes of a big buffer left to the garbage collector (a
+// pressed budget's, or one that a message outgrew) while the budget is
+// pressed. A budget counts what sessions hold, but the heap also holds
+// what they dropped until a collection runs, and under a flood of large
+// messages that can be as much again, and twice that by the time the
+// runtime's pacing starts a cycle. Once half the budget's size has been
+// dropped, a collection is started in the background (one at a time in
+// the process): the heap holds then at most about one and a half times
+// the budget in message bytes. Large byte buffers hold no pointers, so
+// such a collection costs little beyond the live heap's pointers.
+func (b *Budget) dropped(n int) {
+	if !b.pressed() {
+		return
+	}
+	if b.garbage.Add(int64(n)) > b.size/2 {
+		b.garbage.Store(0)
+		if collecting.CompareAndSwap(false, true) {
+			go func() {
+				runtime.GC()
+				collecting.Store(false)
+			}()
+		}
+	}
+}
+
+// collecting is set while a collection that dropped started runs.
+var collecting atomic.Bool
+
+// What a spike costs after it: the heap that a flood of large messages
+// grew stays resident until a collection finds it free and the scavenger
+// returns it, which on an idle server (no allocation to start a cycle)
+// waits for the runtime's forced collection, every two minutes. giveBack
+// runs debug.FreeOSMemory (a collection, then every free page returned)
+// once the spike is over: a second after it, and at most once every ten
+// seconds in the process, whatever the number of budgets.
+var giveBackState struct {
+	mu        sync.Mutex
+	scheduled bool
+	last      time.Time
+}
+
+func giveBack() {
+	g := &giveBackState
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.scheduled {
+		return
+	}
+	g.scheduled = true
+	at := max(time.Second, time.Until(g.last.Add(10*time.Second)))
+	time.AfterFunc(at, func() {
+		debug.FreeOSMemory()
+		g.mu.Lock()
+		g.scheduled, g.last = false, time.Now()
+		g.mu.Unlock()
+	})
 }
 
 // cost is what a buffer of capacity n costs a budget.
@@ -268,10 +359,10 @@ func (s *Session) settleCharge() {
 // OnMessage meanwhile); its charge goes now, in case no driver comes back
 // (an event loop's socket that was closed). readMu is held.
 func (s *Session) releaseReadMemory() {
-	bufpool.Put(s.partial)
+	s.putBuffer(s.partial)
 	s.partial = nil
 	if z := s.comp; z != nil {
-		bufpool.Put(z.zin)
+		s.putBuffer(z.zin)
 		z.zin = nil
 		if z.dec != nil {
 			z.dec.End()

@@ -198,7 +198,7 @@ func (s *Session) readCompressed(ctx context.Context) error {
 			}
 			bigger := bufpool.Get(size)
 			bigger.B = append(bigger.B, b...)
-			bufpool.Put(z.zin)
+			s.putBuffer(z.zin)
 			z.zin, b = bigger, bigger.B
 		}
 		n, err := s.c.Read(b[len(b):cap(b)])
@@ -246,7 +246,7 @@ func (s *Session) inflate(ctx context.Context, dst []byte, base int) (frame.Opco
 				}
 				return 0, dst, err
 			}
-			dst = growExact(dst, grow)
+			dst = s.grow(dst, grow)
 		}
 		room := int(min(int64(cap(dst)-len(dst)), stop-int64(len(dst)-base)))
 		out, done, err := d.Fill(dst[: len(dst) : len(dst)+room])
@@ -280,7 +280,7 @@ func (s *Session) endInflate() {
 			s.opts.Budget.release(c)
 		}
 		z.zin.B = z.zin.B[:0]
-		bufpool.Put(z.zin)
+		s.putBuffer(z.zin)
 		z.zin = nil
 	}
 	z.inMsg = false

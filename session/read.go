@@ -98,7 +98,7 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.
 				if err := s.reserve(ctx, cap(dst), cap(dst)+grow); err != nil {
 					return 0, dst, s.readError(ctx, err)
 				}
-				dst = growExact(dst, grow)
+				dst = s.grow(dst, grow)
 			}
 			n, err := s.c.Read(dst[len(dst):cap(dst)])
 			chunk := dst[len(dst) : len(dst)+n]
@@ -120,11 +120,15 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.
 	}
 }
 
-// growExact returns dst with room for n more bytes, its capacity exactly
-// that (a budget is charged for it), the bytes kept.
-func growExact(dst []byte, n int) []byte {
+// grow returns dst with room for n more bytes, its capacity exactly that
+// (a budget is charged for it), the bytes kept; the old array, if big, is
+// counted as dropped (see Budget.dropped).
+func (s *Session) grow(dst []byte, n int) []byte {
 	b := make([]byte, len(dst), cap(dst)+n)
 	copy(b, dst)
+	if cap(dst) > bigBuffer && s.opts.Budget.limited() {
+		s.opts.Budget.dropped(cap(dst))
+	}
 	return b
 }
 

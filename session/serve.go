@@ -201,7 +201,7 @@ func (s *Session) readNext(ctx context.Context, mode waitMode) (frame.Opcode, []
 // and the budget what it was charged for it.
 func (s *Session) dropMessageBuffer() {
 	if s.lmsg != nil {
-		bufpool.Put(s.lmsg)
+		s.putBuffer(s.lmsg)
 		s.lmsg = nil
 		s.settle()
 	}

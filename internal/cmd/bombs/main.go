@@ -4,8 +4,9 @@
 // at once. The server runs in a child process (this program with -serve),
 // with the library's defaults unless told otherwise, and is measured
 // through /proc/PID/status: its RSS before, at its peak and after the
-// bombers have gone (until it is back within 64 MiB of the baseline, or
-// -watch has passed), and how each bomber was closed (code, time).
+// bombers have gone (when it is back within 64 MiB of the baseline, if it
+// is within -watch, and at the end of -watch), and how each bomber was
+// closed (code, time).
 //
 //	go run ./internal/cmd/bombs [-n 200] [-io both] [-inflate 1073741824] [-limit 0] [-budget 0] [-watch 60s]
 //
@@ -72,7 +73,7 @@ func main() {
 		if r.back >= 0 {
 			back = "after " + r.back.Round(100*time.Millisecond).String()
 		}
-		fmt.Printf("| %s | %d | %s | %s | %s | %s | %v | %v | %s | %s (%s then) | %s |\n",
+		fmt.Printf("| %s | %d | %s | %s | %s | %s | %v | %v | %s | %s (%s at the end) | %s |\n",
 			r.mode, r.n, mib(r.base), mib(r.peak), mib(r.peak-r.base), r.codes(),
 			r.p(0.5), r.p(1), mib(r.gone), back, mib(r.last), r.server)
 	}
@@ -83,7 +84,7 @@ type result struct {
 	mode             string
 	n                int
 	base, peak, gone int64 // RSS: before, peak, when the last bomber left
-	last             int64 // RSS at the end of the watch (or once back)
+	last             int64 // RSS at the end of the watch
 	back             time.Duration
 	closes           []time.Duration // time to the close frame, per bomber that got one
 	code             map[int]int     // close code (0: none, -1: error) -> bombers
@@ -221,9 +222,8 @@ func run(mode string, n int, bomb []byte, limit, budget int64, watch time.Durati
 	for time.Since(gone) < watch {
 		time.Sleep(100 * time.Millisecond)
 		r.last = rss(pid)
-		if r.last <= r.base+64<<20 {
+		if r.back < 0 && r.last <= r.base+64<<20 {
 			r.back = time.Since(gone)
-			break
 		}
 	}
 	stdin.Close() // the server reports and exits
