@@ -52,7 +52,7 @@ const (
 	// larger (files, media) is better sent in pieces that the application
 	// can resume and pace. The limit is what one peer can make a
 	// connection hold for one message, and so how much of the server's
-	// memory budget (MemoryBudget) a single message may take: 1 MiB lets
+	// memory budget (session.Budget) a single message may take: 1 MiB lets
 	// a server with the default budget of a small machine (16 MiB) serve
 	// sixteen largest messages at once, and caps a compression bomb at
 	// 1 MiB of output. coder/websocket's 32 KiB refuses ordinary payloads
