@@ -93,8 +93,10 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.
 		}
 		for s.c.Remaining() > 0 {
 			if len(dst) == cap(dst) {
-				// Grow by what has arrived at most, after the budget.
-				grow := int(min(s.c.Remaining(), int64(max(512, cap(dst)))))
+				// Double, after the budget: by no more than the final
+				// frame brings, nor past the message limit; a message
+				// in small fragments does not regrow at every one.
+				grow := s.growth(dst, base)
 				if err := s.reserve(ctx, cap(dst), cap(dst)+grow); err != nil {
 					return 0, dst, s.readError(ctx, err)
 				}
@@ -118,6 +120,21 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.
 			return s.msgType, dst, nil
 		}
 	}
+}
+
+// growth is how much dst, full, grows by for the message at dst[base:]
+// whose frame is being read: its size (at least 512), but no more than the
+// rest of the frame if it is the message's last, nor than the message
+// limit leaves. readMu is held.
+func (s *Session) growth(dst []byte, base int) int {
+	grow := int64(max(512, cap(dst)))
+	if s.fin {
+		grow = min(grow, s.c.Remaining())
+	}
+	if lim := s.c.MaxMessageSize(); lim > 0 {
+		grow = min(grow, max(s.c.Remaining(), lim-int64(len(dst)-base)))
+	}
+	return int(grow)
 }
 
 // grow returns dst with room for n more bytes, its capacity exactly that
