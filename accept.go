@@ -71,6 +71,14 @@ type AcceptOptions struct {
 	// belongs in IOGoroutine mode, or behind a cache the hook reads.
 	OnRequest func(r *Request) (value any, err error)
 
+	// Budget is the memory budget that the received messages of the
+	// connections count against, all connections together (see Budget).
+	// Default nil: a Server makes one of its own, of DefaultBudgetSize
+	// bytes; Accept and Upgrade share one such budget in the process.
+	// NewBudget(0, 0) turns the bound off, leaving each connection bounded
+	// by MaxMessageSize alone. A budget may be shared by several Servers.
+	Budget *Budget
+
 	// resolved, set on a Server's own copy, is its options resolved once
 	// for all its connections.
 	resolved *config
@@ -81,7 +89,12 @@ func (o *AcceptOptions) config() *config {
 	if o.resolved != nil {
 		return o.resolved
 	}
-	return o.Options.resolve(o.HandshakeTimeout, o.MaxHeaderBytes, true)
+	cfg := o.Options.resolve(o.HandshakeTimeout, o.MaxHeaderBytes, true)
+	cfg.session.Budget = o.Budget
+	if o.Budget == nil {
+		cfg.session.Budget = sharedBudget()
+	}
+	return cfg
 }
 
 func (o *AcceptOptions) originPolicy() *handshake.OriginPolicy {

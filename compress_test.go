@@ -158,7 +158,7 @@ func compressedPair(t *testing.T, server, client *websocket.CompressionOptions, 
 		}
 		ended <- err
 	})
-	c, err := websocket.Dial(testCtx(t), wsURL(srv, "/"), &websocket.DialOptions{Options: websocket.Options{Compression: client}})
+	c, err := websocket.Dial(testCtx(t), wsURL(srv, "/"), &websocket.DialOptions{Options: websocket.Options{Compression: client, MaxMessageSize: maxMsg}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestCompressionLimitIsDecompressedSize(t *testing.T) {
 // TestCompressionStreams: NextWriter compresses as it goes and NextReader
 // inflates as it goes, over messages larger than a fragment.
 func TestCompressionStreams(t *testing.T) {
-	c, _ := compressedPair(t, &websocket.CompressionOptions{}, &websocket.CompressionOptions{}, 0)
+	c, _ := compressedPair(t, &websocket.CompressionOptions{}, &websocket.CompressionOptions{}, 8<<20)
 	msg := jsonish(5<<20, 6)
 	w, err := c.NextWriter(testCtx(t), websocket.TextMessage)
 	if err != nil {

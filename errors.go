@@ -45,4 +45,9 @@ var (
 	// PolicyBlock (an error that wraps it). Server.Broadcast counts those
 	// as Dropped. The connection stays up.
 	ErrQueueFull = session.ErrQueueFull
+
+	// ErrMemoryBudget ends a connection that waited longer than its
+	// Budget's Wait for memory to read a message into: its CloseError has
+	// 1013 (StatusTryAgainLater) and wraps it.
+	ErrMemoryBudget = session.ErrBudget
 )

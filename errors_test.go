@@ -22,6 +22,7 @@ func TestErrorsAreOneValue(t *testing.T) {
 		root, other error
 	}{
 		{"ErrSlowConsumer = session's", websocket.ErrSlowConsumer, session.ErrSlowConsumer},
+		{"ErrMemoryBudget = session's", websocket.ErrMemoryBudget, session.ErrBudget},
 		{"ErrSlowConsumer = the poller's", websocket.ErrSlowConsumer, netpoll.ErrSlowConsumer},
 		{"ErrQueueFull = session's", websocket.ErrQueueFull, session.ErrQueueFull},
 		{"ErrQueueFull = the worker pool's", websocket.ErrQueueFull, pool.ErrQueueFull},

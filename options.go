@@ -24,8 +24,15 @@ type Options struct {
 
 	// MaxMessageSize is the largest message accepted, after
 	// decompression; a larger one fails the connection with 1009 as soon
-	// as its size is known, before its payload is read. Default 32 MiB.
-	// Negative means no limit, which lets any peer exhaust memory.
+	// as its size is known, before its payload is read (a compressed one
+	// once its output passes the limit). Default 1 MiB, a production
+	// default: application messages are bytes to kilobytes, larger data
+	// is better sent in pieces, and the limit is how much of a server's
+	// memory budget (AcceptOptions.Budget) one message may take. Raise it
+	// for an application that sends large messages (the Autobahn
+	// testsuite needs 16 MiB, and its testees set 32 MiB). Negative means
+	// no limit, which lets any peer exhaust memory (a Budget still bounds
+	// a server's connections together).
 	MaxMessageSize int64
 
 	// MaxFrameSize is the largest frame payload accepted; a larger frame

@@ -19,7 +19,7 @@ type Options struct {
 	// MaxMessageSize is the largest message accepted. The browser has
 	// already received a message whole when it hands it over, so a larger
 	// one is refused then: the connection ends with a 1009 CloseError.
-	// It also bounds the read queue (see Conn). Default 32 MiB. Negative
+	// It also bounds the read queue (see Conn). Default 1 MiB. Negative
 	// means no limit.
 	MaxMessageSize int64
 

@@ -270,6 +270,9 @@ func (s *Server) options() *AcceptOptions {
 		return s.opts
 	}
 	opts := s.Options
+	if opts.Budget == nil {
+		opts.Budget = NewBudget(DefaultBudgetSize(), 0) // the server's own
+	}
 	if w, f := s.Workers, opts.OnMessage; w != nil && f != nil {
 		opts.OnMessage = func(c *Conn, typ MessageType, data []byte) {
 			buf := bufpool.Get(len(data))
@@ -296,6 +299,12 @@ func (s *Server) options() *AcceptOptions {
 	s.opts = &opts
 	return s.opts
 }
+
+// Budget returns the memory budget the server's connections read their
+// messages against: Options.Budget, or the server's own (see
+// DefaultBudgetSize). Its Used and Peak tell how much they hold. Like
+// Serve, it fixes the server's options: call it once they are set.
+func (s *Server) Budget() *Budget { return s.options().Budget }
 
 // manager returns the registry of the server's open connections.
 func (s *Server) manager() *session.Manager {

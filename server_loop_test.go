@@ -250,9 +250,11 @@ func recvErr(t *testing.T, ch <-chan error, what string) error {
 // enough), come back byte for byte.
 func TestLoopServerEchoSizes(t *testing.T) {
 	forEachMode(t, func(t *testing.T, mode websocket.IOMode) {
-		_, addr := startPush(t, mode, nil)
+		// Past the default limit (1 MiB) both ways.
+		limit := websocket.Options{MaxMessageSize: 16 << 20}
+		_, addr := startPush(t, mode, func(s *websocket.Server) { s.Options.Options.MaxMessageSize = limit.MaxMessageSize })
 		ctx := testTimeout(t)
-		c, err := websocket.Dial(ctx, "ws://"+addr, nil)
+		c, err := websocket.Dial(ctx, "ws://"+addr, &websocket.DialOptions{Options: limit})
 		if err != nil {
 			t.Fatal(err)
 		}

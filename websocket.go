@@ -39,9 +39,10 @@
 //
 // # Safe defaults
 //
-// Every limit has a default: messages (32 MiB), the opening handshake's size
-// (16 KiB of headers) and time (10 s), the close handshake's time (5 s), and a
-// Server's connection count (10,000). Text is checked for valid UTF-8 as it
+// Every limit has a default: messages (1 MiB), the memory all of a server's
+// messages may hold at once (a Budget sized from the machine), the opening
+// handshake's size (16 KiB of headers) and time (10 s), the close
+// handshake's time (5 s), and a Server's connection count (10,000). Text is checked for valid UTF-8 as it
 // arrives, frames are checked against the limits before their payload is
 // read, and nothing is allocated from a length the peer declared.
 package websocket

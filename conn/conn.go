@@ -58,7 +58,7 @@ type Config struct {
 
 	// MaxMessageSize is the largest sum of frame payloads in one data
 	// message; past it the connection fails with 1009 before the
-	// offending payload is read. Default 32 MiB.
+	// offending payload is read. Default 1 MiB.
 	// Negative: no limit (not recommended: a peer can then make the
 	// application buffer without bound).
 	MaxMessageSize int64

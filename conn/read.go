@@ -3,6 +3,7 @@ package conn
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/rfc6455/websocket/frame"
 	"github.com/rfc6455/websocket/internal/bufpool"
@@ -206,6 +207,20 @@ func (c *Conn) WaitReadable() error {
 		return err
 	}
 	return ErrInterrupted
+}
+
+// PauseReading asks a non-blocking Transport to stop reading for d,
+// leaving the peer's bytes in the kernel (TCP flow control pushes back on
+// the peer), and to call the reader again after d: how a reader on an
+// event loop waits without blocking the loop (for memory, say). It reports
+// false if the Transport cannot (it has no PauseRead method); blocking
+// transports never need to. Only the reader may call it.
+func (c *Conn) PauseReading(d time.Duration) bool {
+	p, ok := c.t.(interface{ PauseRead(time.Duration) })
+	if ok {
+		p.PauseRead(d)
+	}
+	return ok
 }
 
 // fill reads more bytes into the read buffer. It is called only when every

@@ -71,7 +71,9 @@ func TestScenarioShape(t *testing.T) {
 // options are our side's settings in every pair: frames of fragmentSize, so
 // the 1 MiB message goes in 11 frames and the fragmented one in 3.
 func options() websocket.Options {
-	return websocket.Options{FragmentSize: fragmentSize}
+	// The scenarios' largest messages are about 1 MiB, some a little
+	// past the default limit.
+	return websocket.Options{FragmentSize: fragmentSize, MaxMessageSize: 2 << 20}
 }
 
 // sendAll sends msgs (a scenario's messages); the last goes through

@@ -142,6 +142,12 @@ func (s *Session) endFrom(cause error, abort, fromTimer bool) {
 			w.close()
 		}
 		s.leaveManagers() // before Done: a closed Done means unregistered
+		if s.readMu.TryLock() {
+			// No read in progress: the message memory goes back now. A
+			// reader gives it back itself when it meets the end.
+			s.releaseReadMemory()
+			s.readMu.Unlock()
+		}
 		s.closeMu.Lock()
 		s.ended = true
 		if s.done != nil {

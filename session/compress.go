@@ -1,8 +1,10 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"io"
+	"math"
 	"sync/atomic"
 
 	"github.com/rfc6455/websocket/frame"
@@ -176,18 +178,27 @@ func (s *Session) readLimit() int64 {
 
 // readCompressed collects the current frame's payload: compressed bytes,
 // inflated once the message is whole. Their count is bounded by the
-// connection's message limit.
-func (s *Session) readCompressed() error {
+// connection's message limit, and each growth of their buffer by the
+// budget. readMu is held.
+func (s *Session) readCompressed(ctx context.Context) error {
 	z := s.comp
 	for s.c.Remaining() > 0 {
 		if z.zin == nil {
-			z.zin = bufpool.Get(int(min(s.c.Remaining(), 64<<10)))
+			size := int(min(s.c.Remaining(), 64<<10))
+			if err := s.reserve(ctx, 0, bufpool.Cap(size)); err != nil {
+				return err
+			}
+			z.zin = bufpool.Get(size)
 		}
 		b := z.zin.B
 		if len(b) == cap(b) {
-			bigger := bufpool.Get(len(b) + int(min(s.c.Remaining(), int64(max(len(b), 4096)))))
+			size := len(b) + int(min(s.c.Remaining(), int64(max(len(b), 4096))))
+			if err := s.reserve(ctx, cap(b), bufpool.Cap(size)); err != nil {
+				return err
+			}
+			bigger := bufpool.Get(size)
 			bigger.B = append(bigger.B, b...)
-			bufpool.Put(z.zin)
+			s.putBuffer(z.zin)
 			z.zin, b = bigger, bigger.B
 		}
 		n, err := s.c.Read(b[len(b):cap(b)])
@@ -199,28 +210,81 @@ func (s *Session) readCompressed() error {
 	return nil
 }
 
-// inflate appends the decompressed message to dst (whose message starts at
-// base) and checks it; on failure the session fails with 1009 or 1007.
-func (s *Session) inflate(dst []byte, base int) ([]byte, error) {
-	z := s.comp
+// beginInflate starts inflating the compressed message whose bytes
+// readCompressed collected. readMu is held.
+func (s *Session) beginInflate() {
 	var in []byte
-	if z.zin != nil {
+	if z := s.comp; z.zin != nil {
 		in = z.zin.B
 	}
-	out, err := s.decompressor().Append(dst, in, s.readLimit())
+	s.decompressor().Begin(in)
+	s.inflating = true
+}
+
+// inflate inflates the message begun with beginInflate, appending it to
+// dst (whose message starts at base), and checks it; on failure the
+// session fails with 1009 or 1007. The output grows piece by piece, each
+// growth reserved against the budget before it is made, so a compression
+// bomb costs the budget what has been inflated of it, and at most the
+// message limit, never "inflate up to the limit, then check". A read the
+// budget holds back (errStarved, a cancelled wait) keeps what was inflated
+// in dst, and the next call goes on from there. readMu is held.
+func (s *Session) inflate(ctx context.Context, dst []byte, base int) (frame.Opcode, []byte, error) {
+	d := s.comp.dec
+	// Room for one byte past the limit tells that the limit is passed.
+	stop := int64(math.MaxInt64)
+	if lim := s.readLimit(); lim >= 0 && lim < math.MaxInt64 {
+		stop = lim + 1
+	}
+	for {
+		if len(dst) == cap(dst) {
+			grow := int(min(int64(max(len(dst)-base, 512)), stop-int64(len(dst)-base)))
+			if err := s.reserve(ctx, cap(dst), cap(dst)+grow); err != nil {
+				if s.readErr != nil {
+					s.endInflate()
+					return 0, dst[:base], s.readError(ctx, err)
+				}
+				return 0, dst, err
+			}
+			dst = s.grow(dst, grow)
+		}
+		room := int(min(int64(cap(dst)-len(dst)), stop-int64(len(dst)-base)))
+		out, done, err := d.Fill(dst[: len(dst) : len(dst)+room])
+		dst = dst[:len(out)]
+		if err == nil && int64(len(dst)-base) >= stop {
+			d.End()
+			err = deflate.ErrTooLarge
+		}
+		if err != nil {
+			s.endInflate()
+			return 0, dst[:base], s.inflateError(err)
+		}
+		if done {
+			break
+		}
+	}
+	s.endInflate()
+	if s.msgType == frame.OpText && (!s.utf8.Write(dst[base:]) || !s.utf8.Complete()) {
+		return 0, dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
+	}
+	return s.msgType, dst, nil
+}
+
+// endInflate ends the inflation of a message: its compressed bytes go
+// back to the pool, and what the budget charged for them. readMu is held.
+func (s *Session) endInflate() {
+	z := s.comp
 	if z.zin != nil {
+		if c := min(cost(cap(z.zin.B)), s.charged); c > 0 {
+			s.charged -= c
+			s.opts.Budget.release(c)
+		}
 		z.zin.B = z.zin.B[:0]
-		bufpool.Put(z.zin)
+		s.putBuffer(z.zin)
 		z.zin = nil
 	}
 	z.inMsg = false
-	if err != nil {
-		return dst[:base], s.inflateError(err)
-	}
-	if s.msgType == frame.OpText && (!s.utf8.Write(out[base:]) || !s.utf8.Complete()) {
-		return dst[:base], s.fail(frame.StatusInvalidFramePayloadData, "invalid UTF-8 in text message")
-	}
-	return out, nil
+	s.inflating = false
 }
 
 func (s *Session) inflateError(err error) error {

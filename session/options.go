@@ -80,6 +80,11 @@ type Options struct {
 	// later) or 1008 (policy violation). Default 1013.
 	SlowCloseCode frame.StatusCode
 
+	// Budget, if not nil, is the memory budget the session's received
+	// messages count against, shared with other sessions (see Budget).
+	// Default nil: each session is bounded by its message limit alone.
+	Budget *Budget
+
 	// Compression, if not nil, is the permessage-deflate agreement of the
 	// opening handshake: messages are compressed and decompressed as it
 	// says. The handshake code sets it.

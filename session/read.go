@@ -32,8 +32,14 @@ func (s *Session) AppendMessage(ctx context.Context, dst []byte) (frame.Opcode, 
 	}
 	typ, dst, err := s.readMessage(ctx, dst, base)
 	if err != nil {
-		return 0, s.stash(dst, base), err
+		dst = s.stash(dst, base)
+		if s.readErr != nil {
+			s.releaseReadMemory()
+		}
+		s.settle() // what grew dst is the caller's now
+		return 0, dst, err
 	}
+	s.settle()
 	return typ, dst, nil
 }
 
@@ -128,6 +134,10 @@ func (s *Session) tryLockRead() bool {
 // readMu is held.
 func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.Opcode, []byte, error) {
 	for {
+		if s.inflating {
+			// Held back by the budget half way through inflating.
+			return s.inflate(ctx, dst, base)
+		}
 		if !s.inFrame {
 			if err := s.nextDataFrame(); err != nil {
 				return 0, dst, s.readError(ctx, err)
@@ -135,23 +145,26 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.
 		}
 		if s.comp != nil && s.comp.inMsg {
 			// The compressed bytes wait in s.comp across cancelled reads.
-			if err := s.readCompressed(); err != nil {
+			if err := s.readCompressed(ctx); err != nil {
 				return 0, dst[:base], s.readError(ctx, err)
 			}
 			s.inFrame = false
 			if !s.fin {
 				continue
 			}
-			dst, err := s.inflate(dst, base)
-			if err != nil {
-				return 0, dst, err
-			}
-			return s.msgType, dst, nil
+			s.beginInflate()
+			return s.inflate(ctx, dst, base)
 		}
 		for s.c.Remaining() > 0 {
 			if len(dst) == cap(dst) {
-				grow := int(min(s.c.Remaining(), int64(max(512, cap(dst)))))
-				dst = append(dst, make([]byte, grow)...)[:len(dst)]
+				// Double, after the budget: by no more than the final
+				// frame brings, nor past the message limit; a message
+				// in small fragments does not regrow at every one.
+				grow := s.growth(dst, base)
+				if err := s.reserve(ctx, cap(dst), cap(dst)+grow); err != nil {
+					return 0, dst, s.readError(ctx, err)
+				}
+				dst = s.grow(dst, grow)
 			}
 			n, err := s.c.Read(dst[len(dst):cap(dst)])
 			chunk := dst[len(dst) : len(dst)+n]
@@ -171,6 +184,33 @@ func (s *Session) readMessage(ctx context.Context, dst []byte, base int) (frame.
 			return s.msgType, dst, nil
 		}
 	}
+}
+
+// growth is how much dst, full, grows by for the message at dst[base:]
+// whose frame is being read: its size (at least 512), but no more than the
+// rest of the frame if it is the message's last, nor than the message
+// limit leaves. readMu is held.
+func (s *Session) growth(dst []byte, base int) int {
+	grow := int64(max(512, cap(dst)))
+	if s.fin {
+		grow = min(grow, s.c.Remaining())
+	}
+	if lim := s.c.MaxMessageSize(); lim > 0 {
+		grow = min(grow, max(s.c.Remaining(), lim-int64(len(dst)-base)))
+	}
+	return int(grow)
+}
+
+// grow returns dst with room for n more bytes, its capacity exactly that
+// (a budget is charged for it), the bytes kept; the old array, if big, is
+// counted as dropped (see Budget.dropped).
+func (s *Session) grow(dst []byte, n int) []byte {
+	b := make([]byte, len(dst), cap(dst)+n)
+	copy(b, dst)
+	if cap(dst) > bigBuffer && s.opts.Budget.limited() {
+		s.opts.Budget.dropped(cap(dst))
+	}
+	return b
 }
 
 // stash keeps the bytes of a message that a cancelled read had collected,
@@ -202,6 +242,7 @@ func (s *Session) nextDataFrame() error {
 			// and that RSV1 is set only when compression was agreed.
 			s.msgType = frame.Opcode(h.Opcode)
 			s.utf8.Reset()
+			s.starved = 0 // the budget's wait is per message
 			if s.comp != nil {
 				s.comp.inMsg = h.Rsv&frame.Rsv1 != 0
 			}
@@ -247,9 +288,10 @@ func (s *Session) control(h frame.Header) error {
 func (s *Session) readError(ctx context.Context, err error) error {
 	err = s.classifyReadError(ctx, err)
 	if s.readErr != nil {
-		// The read side is over: its buffer goes back to the pool now,
+		// The read side is over: its buffers go back to the pool now,
 		// not to the garbage collector with the connection.
 		s.c.ReleaseReadBuffer()
+		s.releaseReadMemory()
 	}
 	return err
 }
@@ -258,6 +300,11 @@ func (s *Session) readError(ctx context.Context, err error) error {
 func (s *Session) classifyReadError(ctx context.Context, err error) error {
 	if err == conn.ErrWouldBlock && s.readErr == nil {
 		return err // an event loop calls ServeReady again when bytes arrive
+	}
+	if err == errStarved || err == ctx.Err() {
+		// The budget held the read back (reserve): nothing is wrong
+		// with the connection, and the read goes on later.
+		return err
 	}
 	if ce, ok := err.(*CloseError); ok && ce.Err == nil && s.readErr == nil {
 		// The peer's close frame, the usual end: no cause to unwrap, so

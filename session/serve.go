@@ -125,6 +125,11 @@ func (s *Session) drive(ctx context.Context, mode waitMode) (driveEnd, error) {
 			if err == conn.ErrWouldBlock {
 				return driveWouldBlock, nil
 			}
+			if err == errStarved {
+				if err = s.pauseForBudget(); err == nil {
+					return driveWouldBlock, nil
+				}
+			}
 			return driveEnded, serveResult(err)
 		}
 		if f := s.opts.OnMessage; f != nil {
@@ -179,30 +184,40 @@ func (s *Session) readNext(ctx context.Context, mode waitMode) (frame.Opcode, []
 	if s.lmsg == nil {
 		s.lmsg, s.partial = s.partial, nil
 		if s.lmsg == nil {
-			s.lmsg = bufpool.Get(max(512, int(s.msgHint)))
+			size := max(512, int(s.msgHint))
+			if size > budgetFree && !s.reserveHint(size) {
+				size = 512 // a hint is not worth waiting for
+			}
+			s.lmsg = bufpool.Get(size)
 		}
 	}
 	s.readWatch(ctx)
 	typ, data, err := s.readMessage(ctx, s.lmsg.B, 0)
 	if err == nil {
+		s.lmsg.B = data // grown: what the budget was charged for
 		return typ, data, nil
 	}
 	if s.readErr == nil && len(data) > 0 {
 		s.lmsg.B = data // the start of a message: keep it
-		if err != conn.ErrWouldBlock {
+		if err != conn.ErrWouldBlock && err != errStarved {
 			s.partial, s.lmsg = s.lmsg, nil
 		}
 		return 0, nil, err
 	}
 	s.dropMessageBuffer()
+	if s.readErr != nil {
+		s.releaseReadMemory()
+	}
 	return 0, nil, err
 }
 
-// dropMessageBuffer gives the driver's message buffer back to the pool.
+// dropMessageBuffer gives the driver's message buffer back to the pool,
+// and the budget what it was charged for it.
 func (s *Session) dropMessageBuffer() {
 	if s.lmsg != nil {
-		bufpool.Put(s.lmsg)
+		s.putBuffer(s.lmsg)
 		s.lmsg = nil
+		s.settle()
 	}
 }
 
@@ -226,7 +241,7 @@ func (s *Session) readIdle() bool {
 // betweenMessagesLocked reports whether the reader is between messages,
 // with nothing half read and the session alive. readMu is held.
 func (s *Session) betweenMessagesLocked() bool {
-	return s.readErr == nil && !s.inFrame && !s.streamOn && s.partial == nil
+	return s.readErr == nil && !s.inFrame && !s.streamOn && s.partial == nil && !s.inflating
 }
 
 // corkIfMore holds writes while more frames wait in the read buffer (see

@@ -30,6 +30,8 @@ type Session struct {
 	partial  *bufpool.Buffer // message bytes read before a cancelled read returned, if any
 	readErr  error           // sticky: the session ended
 	driving  bool            // Serve or ServeDetached reads (see setDriving)
+	charged  int64           // bytes of Options.Budget the read side holds (budget.go)
+	starved  int64           // unix nanos: when the budget first refused the message being read, 0 if it has not
 
 	// Write side: msgMu keeps whole messages together.
 	msgMu sync.Mutex
@@ -66,6 +68,7 @@ type Session struct {
 
 	// Flags kept together, which every session carries, to save padding.
 	closeSent bool // guarded by closeMu
+	inflating bool // a whole compressed message is being inflated, piece by piece; readMu
 	gone      bool // the session ended: no more managers, guarded by closeMu
 	ended     bool // the session ended: Done is closed, guarded by closeMu
 }

@@ -4,7 +4,7 @@
 //	go run ./examples/echo -addr 127.0.0.1:8080
 //
 // serves ws://127.0.0.1:8080/ (any path). The library's defaults apply:
-// messages up to 32 MiB, text checked for valid UTF-8, and browsers from
+// messages up to 1 MiB, text checked for valid UTF-8, and browsers from
 // other origins refused (see websocket.AcceptOptions.OriginPatterns). On
 // SIGINT or SIGTERM the server stops accepting, closes every connection
 // with 1001 (going away) and exits with status 0.

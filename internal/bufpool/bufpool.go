@@ -86,6 +86,17 @@ func Get(size int) *Buffer {
 	return b
 }
 
+// Cap returns the capacity of the buffer Get(size) returns: size rounded
+// up to its class, or size itself above the largest class. Callers that
+// account for memory (a budget) charge it before they ask.
+func Cap(size int) int {
+	c := bufferClass(size)
+	if c < 0 {
+		return size
+	}
+	return 1 << (minBufferShift + c)
+}
+
 // Put returns b to the pool of its class, by capacity, with len(B)
 // reset to 0. The caller must not use b, or any slice of b.B, afterwards.
 //

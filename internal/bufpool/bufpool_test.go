@@ -221,3 +221,14 @@ func BenchmarkBuffer(b *testing.B) {
 		})
 	})
 }
+
+// TestCap: Cap tells the capacity Get returns, in and above the classes.
+func TestCap(t *testing.T) {
+	for _, n := range []int{0, 1, 256, 257, 4000, 4096, 1 << 20, 1<<20 + 1, 4 << 20, 4<<20 + 1} {
+		b := Get(n)
+		if got := Cap(n); got != cap(b.B) {
+			t.Errorf("Cap(%d) = %d, Get gave %d", n, got, cap(b.B))
+		}
+		Put(b)
+	}
+}

@@ -45,11 +45,21 @@ const (
 
 	// MaxMessageSize bounds a received message, after decompression; past
 	// it the connection fails with 1009 before the offending payload is
-	// read. 32 MiB lets the Autobahn testsuite's largest message (16 MiB)
-	// through with room to spare, and bounds what one peer can make a
-	// connection buffer: a server that reads whole messages may hold that
-	// much per connection.
-	MaxMessageSize = 32 << 20
+	// read (a compressed one, as soon as its output passes it). 1 MiB, as
+	// Python's websockets has: it is a production default, not the test
+	// suite's. Messages that applications exchange over WebSocket (JSON
+	// events, chat, RPC, game state) are bytes to kilobytes, and what is
+	// larger (files, media) is better sent in pieces that the application
+	// can resume and pace. The limit is what one peer can make a
+	// connection hold for one message, and so how much of the server's
+	// memory budget (session.Budget) a single message may take: 1 MiB lets
+	// a server with the default budget of a small machine (16 MiB) serve
+	// sixteen largest messages at once, and caps a compression bomb at
+	// 1 MiB of output. coder/websocket's 32 KiB refuses ordinary payloads
+	// (a page of JSON); Node's ws allows 100 MiB, which a hundred peers
+	// turn into 10 GB. The Autobahn testsuite sends 16 MiB messages
+	// (cases 9.x): its testees set 32 MiB explicitly.
+	MaxMessageSize = 1 << 20
 
 	// CloseFlushTimeout bounds how long closing a connection waits for
 	// its peer to take what was written before (the close frame among
@@ -124,6 +134,35 @@ const (
 	// kernel), and stops a flood of clients from exhausting file
 	// descriptors and memory.
 	MaxConnections = 10000
+)
+
+// Memory budget (session.Budget; the root's AcceptOptions.Budget).
+const (
+	// BudgetWait is how long a connection waits for memory when the
+	// budget is exhausted, its socket unread (TCP pushes back on the
+	// peer), before it is closed with 1013 (try again later). 2 s rides
+	// out a burst of large messages finishing elsewhere, and leaves room
+	// within the 5 s a peer is given for a close handshake, so that a
+	// flood of compression bombs is shed within seconds.
+	BudgetWait = 2 * time.Second
+
+	// BudgetShare is the share of the machine's memory (physical, or the
+	// cgroup's limit if lower) that a server's default budget allows its
+	// message buffers: 1/256, 96 MiB on a 24 GiB machine. Message buffers
+	// are not all a process holds, and a heap's footprint is about twice
+	// what is live between two collections (GOGC=100): a budget of 1/256
+	// keeps a flood of hostile messages within about 1% of memory, while
+	// leaving room for a hundred largest messages (MaxMessageSize) at
+	// once on such a machine.
+	BudgetShare = 256
+
+	// MinBudget and MaxBudget bound the default budget: 16 MiB, sixteen
+	// largest messages, on the smallest machines; 1 GiB on the largest,
+	// where more would only let floods cost more. FallbackBudget is the
+	// default where the memory cannot be read (not Linux): 64 MiB.
+	MinBudget      = 16 << 20
+	MaxBudget      = 1 << 30
+	FallbackBudget = 64 << 20
 )
 
 // Registry and workers (session.Manager and package pool).

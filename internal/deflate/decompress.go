@@ -228,6 +228,7 @@ type Decompressor struct {
 	src  source
 	inf  *inflater // during a message
 	mark int       // Append: output up to dst[mark] is in hist
+	pend int       // Fill: output at the end of dst not yet in hist
 	err  error     // Read: the error that ended the message
 	used int64     // compressed bytes the last message consumed
 }
@@ -369,6 +370,57 @@ func (d *Decompressor) Append(dst, msg []byte, limit int64) ([]byte, error) {
 			return dst[:start], d.fail(err)
 		}
 	}
+}
+
+// Begin starts inflating one whole message, msg being its payload without
+// the 00 00 ff ff tail, piece by piece: each Fill inflates as much as the
+// room it is given, so that the caller decides, between two pieces, how
+// much memory the output may take (a budget shared with other connections,
+// say) and may stop to wait for it. msg must stay as it is until the
+// message ends. A message in progress is ended first.
+func (d *Decompressor) Begin(msg []byte) {
+	d.End()
+	d.src = source{buf: msg}
+	d.begin()
+	d.pend = 0
+}
+
+// Fill inflates the message begun with Begin into dst[len(dst):cap(dst)],
+// never growing dst, and returns dst extended by what it wrote and whether
+// the message is complete. A full dst returns with done false even if the
+// message ended exactly there: the next Fill, given room, says so. Between
+// calls the caller may move the output to a larger buffer, but dst must end
+// with everything Fill produced since Begin, as Fill left it (with context
+// takeover the history is taken from there at the message's end). Invalid
+// data returns an error wrapping ErrCorrupt and ends the message.
+//
+// Fill does not allocate.
+func (d *Decompressor) Fill(dst []byte) ([]byte, bool, error) {
+	for len(dst) < cap(dst) {
+		if d.inf == nil {
+			return dst, true, nil
+		}
+		n, err := d.inf.fr.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		d.pend += n
+		if err == io.EOF {
+			more := d.more()
+			if more || d.takeover {
+				d.hist.write(dst[len(dst)-d.pend:])
+				d.pend = 0
+			}
+			if more {
+				d.restart()
+				continue
+			}
+			d.End()
+			return dst, true, nil
+		}
+		if err != nil {
+			return dst, false, d.fail(err)
+		}
+	}
+	return dst, d.inf == nil, nil
 }
 
 // Start begins a message whose payload, without the 00 00 ff ff tail, is

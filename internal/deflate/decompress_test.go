@@ -402,3 +402,84 @@ func TestDecompressAllocs(t *testing.T) {
 		t.Errorf("takeover Append: %v allocs per message", allocs)
 	}
 }
+
+// fillAll inflates msg with Begin and Fill, growing the output by step
+// bytes at a time into a fresh buffer each time (as a caller that moves
+// the output under a budget would), and returns what came out.
+func fillAll(t *testing.T, d *Decompressor, msg []byte, step int) []byte {
+	t.Helper()
+	d.Begin(msg)
+	var out []byte
+	for range 1 << 20 {
+		if len(out) == cap(out) {
+			bigger := make([]byte, len(out), len(out)+step)
+			copy(bigger, out)
+			out = bigger
+		}
+		var done bool
+		var err error
+		out, done, err = d.Fill(out)
+		if err != nil {
+			t.Fatalf("Fill: %v", err)
+		}
+		if done {
+			return out
+		}
+	}
+	t.Fatal("Fill never finished")
+	return nil
+}
+
+// TestFillEqualsAppend: inflating piece by piece, with the output moved
+// between pieces, gives what Append gives, with and without context
+// takeover (whose history Fill takes from the end of the output), across
+// messages, and for a message that restarts after a final block.
+func TestFillEqualsAppend(t *testing.T) {
+	for _, takeover := range []bool{false, true} {
+		for _, step := range []int{1, 7, 4096} {
+			t.Run(fmt.Sprintf("takeover=%v/step=%d", takeover, step), func(t *testing.T) {
+				c := NewCompressor(6, 12, takeover)
+				da := NewDecompressor(12, takeover)
+				df := NewDecompressor(12, takeover)
+				for i, m := range smallMessages(4) {
+					out := c.Append(nil, m, true)
+					want, err := da.Append(nil, out, -1)
+					if err != nil || !bytes.Equal(want, m) {
+						t.Fatalf("message %d: Append: %v", i, err)
+					}
+					if got := fillAll(t, df, out, step); !bytes.Equal(got, want) {
+						t.Fatalf("message %d: Fill gave %d bytes, Append %d", i, len(got), len(want))
+					}
+				}
+			})
+		}
+	}
+	// RFC 7692 §7.2.3.2 (takeover) and a final block mid-message.
+	first := []byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}
+	second := []byte{0xf2, 0x00, 0x11, 0x00, 0x00}
+	d := NewDecompressor(15, true)
+	for i, m := range [][]byte{first, second, second} {
+		if got := fillAll(t, d, m, 2); string(got) != "Hello" {
+			t.Fatalf("takeover message %d: %q", i, got)
+		}
+	}
+	for _, v := range rfcVectors {
+		if got := fillAll(t, NewDecompressor(15, false), v.msg, 3); string(got) != v.want {
+			t.Errorf("%s: Fill = %q, want %q", v.name, got, v.want)
+		}
+	}
+}
+
+// TestFillCorrupt: invalid data is an error wrapping ErrCorrupt, and the
+// message is over.
+func TestFillCorrupt(t *testing.T) {
+	d := NewDecompressor(15, false)
+	d.Begin([]byte{0xff, 0xff, 0xff, 0xff})
+	_, _, err := d.Fill(make([]byte, 0, 64))
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Fill: %v, want ErrCorrupt", err)
+	}
+	if _, done, err := d.Fill(make([]byte, 0, 64)); !done || err != nil {
+		t.Errorf("Fill after the error: done %v, %v; want the message over", done, err)
+	}
+}

@@ -48,6 +48,7 @@ type Socket struct {
 	rdl    atomic.Int64 // read deadline, unix nanos, 0 for none
 	wdl    atomic.Int64 // write deadline
 	rtimer *LoopTimer   // fires at the read deadline; guarded by mu
+	htimer *LoopTimer   // ends a PauseRead; guarded by mu
 
 	mu      sync.Mutex // the write side and the interest set
 	pending *bufpool.Buffer
@@ -66,6 +67,8 @@ type Socket struct {
 	rport   uint16
 	paused  bool // reading stopped until pending drains; loop only
 	drained bool // the last read found the socket empty; loop only
+	held    bool // reading stopped by PauseRead; loop only
+	unwatch bool // out of the epoll set during a PauseRead; guarded by mu
 }
 
 // Start hands the socket to its loop, which calls h from now on.
@@ -106,6 +109,9 @@ func (s *Socket) finalize() {
 	s.mu.Lock()
 	if s.rtimer != nil {
 		s.rtimer.Stop()
+	}
+	if s.htimer != nil {
+		s.htimer.Stop()
 	}
 	s.mu.Unlock()
 	s.l.mu.Lock()
@@ -149,7 +155,7 @@ func (s *Socket) readable() (bool, error) {
 	if s.isClosed() {
 		return false, net.ErrClosed
 	}
-	if s.drained || s.backlogged() {
+	if s.drained || s.held || s.backlogged() {
 		return false, nil
 	}
 	return true, nil

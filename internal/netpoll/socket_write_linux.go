@@ -256,6 +256,9 @@ func (s *Socket) setEvents(ev uint32) {
 		return
 	}
 	s.events = ev
+	if s.unwatch {
+		return // PauseRead: resumeRead puts the socket back with these
+	}
 	e := syscall.EpollEvent{Events: ev, Fd: s.fd, Pad: int32(s.gen)}
 	sys.EpollCtl(s.l.epfd, syscall.EPOLL_CTL_MOD, int(s.fd), &e)
 }

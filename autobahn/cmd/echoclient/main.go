@@ -38,8 +38,10 @@ func main() {
 	}
 }
 
-// caseOptions are the options each case's connection is dialled with.
-var caseOptions websocket.DialOptions
+// caseOptions are the options each case's connection is dialled with:
+// a message limit for the testsuite's largest messages (cases 9.x send
+// 16 MiB, past the library's production default of 1 MiB).
+var caseOptions = websocket.DialOptions{Options: websocket.Options{MaxMessageSize: 32 << 20}}
 
 func run(base, agent string, caseTimeout time.Duration) error {
 	ctx := context.Background()

@@ -21,6 +21,10 @@ import (
 	"github.com/rfc6455/websocket"
 )
 
+// maxMessageSize lets the Autobahn testsuite's 16 MiB messages through
+// with room to spare.
+const maxMessageSize = 32 << 20
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
 	maxConns := flag.Int("max-conns", 0, "connection limit (0: the library's default)")
@@ -42,12 +46,17 @@ func main() {
 		MaxConnections: *maxConns,
 		IO:             mode,
 		Options: websocket.AcceptOptions{
-			Options: websocket.Options{OnMessage: echo},
+			// The testsuite's largest messages (cases 9.x) are 16 MiB,
+			// past the library's production default of 1 MiB.
+			Options: websocket.Options{OnMessage: echo, MaxMessageSize: maxMessageSize},
 			// Conformance clients send no Origin; browsers on other
 			// origins are welcome too: this is a test server.
 			InsecureSkipOriginCheck: true,
 		},
 	}
+	// The server's default budget, but room for two of the testsuite's
+	// largest messages on the smallest machines too.
+	srv.Options.Budget = websocket.NewBudget(max(websocket.DefaultBudgetSize(), 2*maxMessageSize), 0)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

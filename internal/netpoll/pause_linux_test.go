@@ -1,0 +1,94 @@
+//go:build linux
+
+package netpoll
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestSocketPauseRead: while a handler's pause lasts, it is not called
+// although bytes arrive and the peer then resets the connection (the
+// socket is out of the epoll set: nothing wakes the loop for it), and its
+// reads say "would block"; once the pause is over it is called and reads
+// what waited, and after a pause it is watched again as before.
+func TestSocketPauseRead(t *testing.T) {
+	ls := newTestLoops(t, 1)
+	client, s := acceptPair(t, ls, listenTCP(t, false), false)
+	const pause = 100 * time.Millisecond
+	var pausedAt atomic.Int64
+	var blocked atomic.Bool
+	reads := make(chan string, 8)
+	var calls atomic.Int32
+	h := newTestHandler(func() {
+		switch calls.Add(1) {
+		case 1, 3: // pause without reading
+			pausedAt.Store(time.Now().UnixNano())
+			s.PauseRead(pause)
+			_, err := readOrBlock(s, make([]byte, 16))
+			blocked.Store(err == errWouldBlock)
+			return
+		}
+		b := make([]byte, 64)
+		n, err := readOrBlock(s, b)
+		if err == errWouldBlock {
+			return
+		}
+		report := func(what string) {
+			select {
+			case reads <- what:
+			default:
+			}
+		}
+		if d := time.Duration(time.Now().UnixNano() - pausedAt.Load()); d < pause {
+			report("called after " + d.String() + ", within the pause")
+		}
+		if err != nil {
+			s.Close()
+			report("error")
+			return
+		}
+		report(string(b[:n]))
+	})
+	s.Start(h)
+	if _, err := client.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	waitCalls := func(n int32) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for calls.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d handler calls, want %d", calls.Load(), n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitCalls(1)
+	if !blocked.Load() {
+		t.Error("a read during the pause did not say would block")
+	}
+	client.Write([]byte(" world")) // arrives during the pause: no call
+	time.Sleep(pause / 2)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d handler calls during the pause, want 1", n)
+	}
+	if got := <-reads; got != "hello world" {
+		t.Fatalf("after the pause: %q, want hello world", got)
+	}
+	// Watched again: new bytes call the handler, which pauses (call 3).
+	client.Write([]byte("x"))
+	waitCalls(3)
+	// A reset during the pause wakes nothing either.
+	client.(*net.TCPConn).SetLinger(0)
+	client.Close()
+	time.Sleep(pause / 2)
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("%d handler calls after a reset during the pause, want 3", n)
+	}
+	if got := <-reads; got != "x" && got != "error" {
+		t.Fatalf("after the second pause: %q, want the byte or the reset", got)
+	}
+}

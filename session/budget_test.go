@@ -1,0 +1,210 @@
+package session
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rfc6455/websocket/conn"
+	"github.com/rfc6455/websocket/frame"
+	"github.com/rfc6455/websocket/internal/testutil"
+)
+
+// budgetPair is pair with the server's messages counted against b,
+// handed to onMessage in push style.
+func budgetPair(t *testing.T, b *Budget, onMessage func(*Session, frame.Opcode, []byte)) (client, server *Session) {
+	return pair(t, nil, &Options{Budget: b, OnMessage: onMessage})
+}
+
+// bombPair is compressedPair with a message limit on the server.
+func bombPair(t *testing.T, limit int64, so *Options) (client, server *Session) {
+	a, b := testutil.LoopbackPair(t)
+	cc := conn.New(a, conn.Client, &conn.Config{AllowedRsv: frame.Rsv1})
+	sc := conn.New(b, conn.Server, &conn.Config{AllowedRsv: frame.Rsv1, MaxMessageSize: limit})
+	cc.Open(nil)
+	sc.Open(nil)
+	comp := &Compression{Threshold: -1}
+	so.Compression = comp
+	client, server = New(cc, &Options{Compression: comp}), New(sc, so)
+	t.Cleanup(func() { client.CloseNow(); server.CloseNow() })
+	return client, server
+}
+
+// waitUsed waits until b holds want bytes.
+func waitUsed(t *testing.T, b *Budget, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.Used() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("budget holds %d bytes, want %d", b.Used(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBudgetWaitsForRelease: while one session holds most of a shared
+// budget (a large message that its OnMessage has not returned from), a
+// second session's large message waits for memory, its socket unread,
+// and arrives whole as soon as the first gives the memory back. Small
+// messages cost the budget nothing meanwhile.
+func TestBudgetWaitsForRelease(t *testing.T) {
+	const size = 100 << 10
+	b := NewBudget(150<<10, 5*time.Second)
+	msg := bytes.Repeat([]byte("0123456789"), size/10)
+
+	// The first session holds the message in OnMessage until told.
+	hold, held := make(chan struct{}), make(chan struct{})
+	c1, s1 := budgetPair(t, b, func(_ *Session, _ frame.Opcode, data []byte) {
+		if len(data) == size {
+			close(held)
+			<-hold
+		}
+	})
+	served := make(chan error, 1)
+	go func() { served <- s1.Serve(bg) }()
+	if err := c1.WriteMessage(bg, frame.OpBinary, msg); err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if got := b.Used(); got < size-budgetFree {
+		t.Fatalf("budget holds %d bytes during OnMessage, want at least %d", got, size-budgetFree)
+	}
+
+	c2, s2 := budgetPair(t, b, nil)
+	// A small message needs no budget.
+	go c2.WriteMessage(bg, frame.OpText, []byte("small"))
+	if _, data, err := s2.ReadMessage(bg); err != nil || string(data) != "small" {
+		t.Fatalf("small message: %q, %v", data, err)
+	}
+	go c2.WriteMessage(bg, frame.OpBinary, msg)
+	got := make(chan error, 1)
+	go func() {
+		_, data, err := s2.ReadMessage(bg)
+		if err == nil && !bytes.Equal(data, msg) {
+			err = errors.New("message corrupted")
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("the second message was read while the budget was exhausted: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(hold) // s1's driver gives its buffer back once it waits for bytes
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second message never arrived after the budget was released")
+	}
+	if p := b.Peak(); p > b.Size() {
+		t.Errorf("peak %d past the budget's %d bytes", p, b.Size())
+	}
+	c1.Close(frame.StatusNormalClosure, "")
+	c2.Close(frame.StatusNormalClosure, "")
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	s2.CloseNow()
+	waitUsed(t, b, 0)
+}
+
+// TestBudgetStarved: a session that waits longer than the budget's Wait
+// is closed with 1013 (try again later), wrapping ErrBudget, and the peer
+// is told so.
+func TestBudgetStarved(t *testing.T) {
+	b := NewBudget(64<<10, 100*time.Millisecond)
+	if !b.tryAcquire(b.Size()) { // someone else holds it all
+		t.Fatal("tryAcquire on an empty budget failed")
+	}
+	client, server := budgetPair(t, b, nil)
+	go client.WriteMessage(bg, frame.OpBinary, make([]byte, 32<<10))
+	start := time.Now()
+	_, _, err := server.ReadMessage(bg)
+	var ce *CloseError
+	if !errors.As(err, &ce) || ce.Code != frame.StatusTryAgainLater || !errors.Is(err, ErrBudget) {
+		t.Fatalf("ReadMessage: %v, want 1013 wrapping ErrBudget", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Errorf("refused after %v, before the budget's wait", d)
+	}
+	_, _, err = client.ReadMessage(bg)
+	if !errors.As(err, &ce) || ce.Code != frame.StatusTryAgainLater {
+		t.Fatalf("client: %v, want the server's 1013", err)
+	}
+	server.CloseNow()
+	waitUsed(t, b, b.Size()) // what the session held went back; ours is still out
+	b.release(b.Size())
+}
+
+// TestBudgetBomb: a compression bomb is inflated against the budget and
+// refused with 1009 at its message limit, or at once when its growth could
+// never fit the budget; either way the budget's peak never passes its size,
+// and everything goes back.
+func TestBudgetBomb(t *testing.T) {
+	bomb := make([]byte, 4<<20) // zeros: about 4 KiB compressed
+	for _, tt := range []struct {
+		name  string
+		limit int64
+	}{
+		{"message limit", 1 << 20},
+		{"budget size", 64 << 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBudget(2<<20, time.Second)
+			client, server := bombPair(t, tt.limit, &Options{Budget: b})
+			go client.WriteMessage(bg, frame.OpBinary, bomb)
+			_, _, err := server.ReadMessage(bg)
+			var ce *CloseError
+			if !errors.As(err, &ce) || ce.Code != frame.StatusMessageTooBig {
+				t.Fatalf("ReadMessage: %v, want 1009", err)
+			}
+			if p := b.Peak(); p > b.Size() || p == 0 {
+				t.Errorf("peak %d, want inflation counted and at most %d", p, b.Size())
+			}
+			server.CloseNow()
+			waitUsed(t, b, 0)
+		})
+	}
+}
+
+// TestBudgetCompressed: compressed messages larger than the budget's free
+// bytes pass through a budget that has room, in both read paths, and the
+// budget is empty again once they have been read.
+func TestBudgetCompressed(t *testing.T) {
+	b := NewBudget(4<<20, time.Second)
+	got := make(chan []byte, 1)
+	client, server := bombPair(t, 0, &Options{Budget: b, OnMessage: func(_ *Session, _ frame.Opcode, data []byte) {
+		got <- bytes.Clone(data)
+	}})
+	msg := bytes.Repeat([]byte("a compressed message, repeated; "), 20000)
+	for range 3 {
+		go client.WriteMessage(bg, frame.OpText, msg)
+		_, data, err := server.ReadMessage(bg)
+		if err != nil || !bytes.Equal(data, msg) {
+			t.Fatalf("ReadMessage: %d bytes, %v", len(data), err)
+		}
+		if u := b.Used(); u != 0 {
+			t.Errorf("budget holds %d bytes after ReadMessage returned", u)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- server.Serve(bg) }()
+	for range 3 {
+		client.WriteMessage(bg, frame.OpText, msg)
+		if data := <-got; !bytes.Equal(data, msg) {
+			t.Fatalf("OnMessage: %d bytes, want %d", len(data), len(msg))
+		}
+	}
+	client.Close(frame.StatusNormalClosure, "")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	waitUsed(t, b, 0)
+	if p := b.Peak(); p == 0 || p > b.Size() {
+		t.Errorf("peak %d, want some and at most %d", p, b.Size())
+	}
+}
