@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rfc6455/websocket/internal/bufpool"
 )
@@ -29,6 +30,11 @@ var ErrMessageType = errors.New("websocket: message of the wrong type")
 const (
 	netReadSize = 4096
 	netReadMax  = 4 << 20 // bufpool's largest class: past it buffers are not pooled
+
+	// netWriteMax is the largest message a Write sends: what every peer
+	// takes by default (coder/websocket's read limit is 32 KiB), and
+	// large enough that framing costs nothing next to the copy.
+	netWriteMax = 32 << 10
 )
 
 // NetConn returns a net.Conn whose byte stream travels in c's messages of
@@ -38,9 +44,12 @@ const (
 // own, which io.Copy's chunks of text need not be. NetConn panics if typ
 // is neither.
 //
-// Each Write sends p as one message, so a Write larger than the peer's
-// message limit (ours is Options.MaxMessageSize) fails the connection
-// there: write large data in pieces, as io.Copy does (32 KiB at a time).
+// Each Write sends p as one message, or as several of at most 32 KiB when
+// p is longer (split at a character boundary for TextMessage), so that a
+// Write of any size passes the peer's message limit: ours defaults to
+// 1 MiB, coder/websocket's to 32 KiB, and io.Copy from a source with a
+// WriteTo (a bytes.Reader, a file) writes everything in one call. Writes
+// take turns: the messages of two Writes never interleave.
 // Read returns the bytes of consecutive messages as one stream, without
 // regard for their boundaries: a Read may return part of a message and
 // the next Read the rest. Empty messages add nothing to the stream. A
@@ -88,6 +97,9 @@ type netConn struct {
 	typ    MessageType
 	rd, wd deadline
 	closed atomic.Bool // Close was called
+
+	// wmu keeps the messages of one Write together.
+	wmu sync.Mutex
 
 	// The read side, one Read at a time: the stream has one position.
 	rmu   sync.Mutex
@@ -177,27 +189,62 @@ func (nc *netConn) readError(err error, timedOut bool) error {
 }
 
 func (nc *netConn) Write(p []byte) (int, error) {
-	if nc.closed.Load() {
-		return 0, nc.opError("write", net.ErrClosed)
+	nc.wmu.Lock()
+	defer nc.wmu.Unlock()
+	n := 0
+	for {
+		if nc.closed.Load() {
+			return n, nc.opError("write", net.ErrClosed)
+		}
+		if len(p) == 0 {
+			return n, nil // an empty message would add nothing to the stream
+		}
+		m := nc.chunk(p)
+		if err := nc.writeMessage(p[:m]); err != nil {
+			return n, err
+		}
+		n += m
+		p = p[m:]
 	}
-	if len(p) == 0 {
-		return 0, nil // an empty message would add nothing to the stream
+}
+
+// chunk returns how many bytes of p the next message takes: all of them up
+// to netWriteMax, and for text no more than ends on a character boundary.
+func (nc *netConn) chunk(p []byte) int {
+	if len(p) <= netWriteMax {
+		return len(p)
 	}
+	m := netWriteMax
+	if nc.typ == TextMessage {
+		// Back up to the start of the character that straddles the cut
+		// (at most 3 bytes); invalid text is the caller's error anyway.
+		for i := m; i > m-utf8.UTFMax && i > 0; i-- {
+			if utf8.RuneStart(p[i]) {
+				m = i
+				break
+			}
+		}
+	}
+	return m
+}
+
+// writeMessage sends p as one message under the write deadline.
+func (nc *netConn) writeMessage(p []byte) error {
 	ctx, ok := nc.wd.begin()
 	if !ok {
-		return 0, nc.opError("write", os.ErrDeadlineExceeded)
+		return nc.opError("write", os.ErrDeadlineExceeded)
 	}
 	err := nc.c.WriteMessage(ctx, nc.typ, p)
 	timedOut := nc.wd.end(ctx)
 	switch {
 	case err == nil:
-		return len(p), nil
+		return nil
 	case nc.closed.Load():
-		return 0, nc.opError("write", net.ErrClosed)
+		return nc.opError("write", net.ErrClosed)
 	case timedOut && errors.Is(err, context.Canceled):
-		return 0, nc.opError("write", os.ErrDeadlineExceeded)
+		return nc.opError("write", os.ErrDeadlineExceeded)
 	}
-	return 0, err
+	return err
 }
 
 // Close closes the connection with 1000 (StatusNormalClosure) and waits

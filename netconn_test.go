@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rfc6455/websocket"
 	"github.com/rfc6455/websocket/frame"
@@ -738,6 +740,56 @@ func BenchmarkNetConnRoundTrip(b *testing.B) {
 				if _, err := io.ReadFull(nc, buf); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// TestNetConnLargeWrite writes far more than the peer's message limit in
+// one Write: it must arrive whole, in messages of at most 32 KiB, and for
+// text each message must be valid UTF-8 on its own (the peer checks it and
+// would close with 1007).
+func TestNetConnLargeWrite(t *testing.T) {
+	for _, typ := range []websocket.MessageType{websocket.BinaryMessage, websocket.TextMessage} {
+		t.Run(typ.String(), func(t *testing.T) {
+			aopts := &websocket.AcceptOptions{}
+			aopts.MaxMessageSize = 64 << 10 // far below the Write
+			nc, _, server := netConnPairWith(t, typ, aopts, nil)
+			nc.SetDeadline(time.Now().Add(20 * time.Second))
+			// 2-byte and 3-byte characters, so that 32 KiB cuts inside
+			// one.
+			data := []byte(strings.Repeat("é€x", 200<<10/6))
+			if typ == websocket.BinaryMessage {
+				data = randomBytes(2<<20+5, 7)
+			}
+			written := make(chan error, 1)
+			go func() {
+				n, err := nc.Write(data)
+				if err == nil && n != len(data) {
+					err = fmt.Errorf("Write = %d, want %d", n, len(data))
+				}
+				written <- err
+			}()
+			ctx := testCtx(t)
+			var got []byte
+			for len(got) < len(data) {
+				mt, m, err := server.ReadMessage(ctx)
+				if err != nil {
+					t.Fatalf("after %d bytes: %v", len(got), err)
+				}
+				if mt != typ || len(m) > 32<<10 || len(m) == 0 {
+					t.Fatalf("a message of type %v and %d bytes", mt, len(m))
+				}
+				if typ == websocket.TextMessage && !utf8.Valid(m) {
+					t.Fatal("a text message cut inside a character")
+				}
+				got = append(got, m...)
+			}
+			if err := <-written; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatal("the data arrived changed")
 			}
 		})
 	}
