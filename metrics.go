@@ -56,6 +56,11 @@ type ServerStats struct {
 	// left a heartbeat ping unanswered (ErrPongTimeout, counted in
 	// Closed as 1006 too).
 	PongTimeouts uint64
+
+	// PingsUnanswered counts the peers' pings left without a pong
+	// because the peer was not reading the pongs already sent (a ping
+	// flood; Stats.PingsUnanswered), summed like the messages.
+	PingsUnanswered uint64
 }
 
 // ServerHooks are optional functions a Server calls on the rare events of
@@ -106,20 +111,23 @@ type serverCounters struct {
 	last    traffic // the last snapshot's, which the next never goes below
 }
 
-// traffic is the message and byte counts of ServerStats.
-type traffic struct{ msgIn, msgOut, bytesIn, bytesOut uint64 }
+// traffic is the counts of ServerStats summed over the connections'
+// own counters: messages, bytes, unanswered pings.
+type traffic struct{ msgIn, msgOut, bytesIn, bytesOut, pings uint64 }
 
 func (t *traffic) add(st Stats) {
 	t.msgIn += st.MessagesIn
 	t.msgOut += st.MessagesOut
 	t.bytesIn += st.BytesIn
 	t.bytesOut += st.BytesOut
+	t.pings += st.PingsUnanswered
 }
 
 // atLeast raises each count of t to at least the one in u.
 func (t *traffic) atLeast(u traffic) {
 	t.msgIn, t.msgOut = max(t.msgIn, u.msgIn), max(t.msgOut, u.msgOut)
 	t.bytesIn, t.bytesOut = max(t.bytesIn, u.bytesIn), max(t.bytesOut, u.bytesOut)
+	t.pings = max(t.pings, u.pings)
 }
 
 // Stats returns a snapshot of the server's counters. It adds up the
@@ -155,6 +163,8 @@ func (s *Server) Stats() ServerStats {
 		BytesOut:     t.bytesOut,
 		Dropped:      sc.dropped.Load(),
 		PongTimeouts: sc.pongs,
+
+		PingsUnanswered: t.pings,
 	}
 }
 

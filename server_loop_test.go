@@ -1224,7 +1224,7 @@ func TestLoopServerPeerDoesNotRead(t *testing.T) {
 		in1 := c.Stats().BytesIn
 		time.Sleep(100 * time.Millisecond)
 		in2 := c.Stats().BytesIn
-		// 256 KiB of replies kept at most before reading pauses, plus a
+		// 64 KiB of replies kept at most before reading pauses, plus a
 		// message in progress, a read buffer and the small kernel buffers.
 		const bound = 1 << 20
 		t.Logf("%v: the server read %d bytes of %d from a peer that reads nothing", mode, in2, len(all))

@@ -27,7 +27,10 @@ func (c *Conn) Close() error {
 
 // Abort closes the socket at once, discarding buffered frames; a TCP peer
 // sees a reset. err, if not nil, is recorded as the reason the connection
-// ended (see Err and Config.OnClose).
+// ended (see Err and Config.OnClose). It is for a connection being failed
+// (a read error, a timeout, a failed write); a peer that ended its stream
+// with FIN may still read what was sent to it, and gets Close (package
+// session does so on io.EOF).
 func (c *Conn) Abort(err error) error {
 	return c.finish(err, true)
 }

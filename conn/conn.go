@@ -153,6 +153,7 @@ type Conn struct {
 	closeErr atomic.Pointer[error] // the first error that ended the connection
 	stats    counters
 	wmu      sync.Mutex
+	pongEnd  uint64 // where the last pong ends in the stream of bytes written; wmu
 
 	// The small fields together, which every connection carries.
 	state     atomic.Int32
@@ -179,6 +180,7 @@ type counters struct {
 	bytesIn, bytesOut       atomic.Uint64
 	framesIn, framesOut     atomic.Uint64
 	messagesIn, messagesOut atomic.Uint64
+	pingsUnanswered         atomic.Uint64
 }
 
 // Stats is a snapshot of a connection's counters.
@@ -189,6 +191,10 @@ type Stats struct {
 	FramesOut   uint64 // frames written
 	MessagesIn  uint64 // final frames of data messages read
 	MessagesOut uint64 // final frames of data messages written
+	// PingsUnanswered counts the peer's pings left without a pong
+	// because the peer was not reading the pongs sent before (see
+	// Conn.AnswerPing).
+	PingsUnanswered uint64
 	// Since is when the connection opened; Uptime is the time since.
 	Since  time.Time
 	Uptime time.Duration
@@ -350,6 +356,8 @@ func (c *Conn) Stats() Stats {
 		FramesOut:   c.stats.framesOut.Load(),
 		MessagesIn:  c.stats.messagesIn.Load(),
 		MessagesOut: c.stats.messagesOut.Load(),
+
+		PingsUnanswered: c.stats.pingsUnanswered.Load(),
 	}
 	if c.since != 0 {
 		s.Since = time.Unix(0, c.since)

@@ -36,6 +36,74 @@ func (c *Conn) WriteFrame(op frame.Opcode, fin bool, rsv uint8, payload []byte) 
 	return err
 }
 
+// AnswerPing writes the pong that answers a ping whose payload is p,
+// unless the peer is not reading its pongs: when the last pong has not
+// left yet and more than pongBacklog bytes wait to be sent, it writes
+// nothing and counts the ping (Stats.PingsUnanswered). A peer that floods
+// pings and reads nothing then costs a bounded queue rather than a pong
+// per ping, while a peer that is slow to read a large download still has
+// its occasional ping answered (its last pong left long ago). RFC 6455
+// §5.5.3 lets an endpoint answer only some of several pings it has not
+// yet answered; the peer gets a pong again once it reads what was sent.
+//
+// How much waits is the transport's to say (an Unsent method: the event
+// loops' sockets, and the goroutine mode's sockets on Linux); over one
+// that cannot tell, every ping is answered, and a peer that does not read
+// holds up the writer instead, as any other write does.
+func (c *Conn) AnswerPing(p []byte) error {
+	if len(p) > frame.MaxControlPayload {
+		return errControlFrame()
+	}
+	last, err := c.lockWrite()
+	if err != nil {
+		return err
+	}
+	if c.pongStuck() {
+		c.wmu.Unlock()
+		c.stats.pingsUnanswered.Add(1)
+		return nil
+	}
+	err = c.writeLocked(frame.OpPong, true, 0, p)
+	if err == nil {
+		c.pongEnd = c.stats.bytesOut.Load()
+		if c.wbuf != nil {
+			c.pongEnd += uint64(len(c.wbuf.B))
+		}
+		if last && !c.corked && !c.held {
+			err = c.flushLocked()
+		}
+	}
+	c.wmu.Unlock()
+	return err
+}
+
+// pongBacklog is how many bytes may wait in the transport, unsent, before
+// a ping finds the peer not reading its pongs (if the last pong is among
+// them). 4 KiB is a few dozen pongs and far less than a socket's send
+// buffer, so the goroutine mode's kernel queue reaches it before a pong's
+// write would block.
+const pongBacklog = 4 << 10
+
+// pongStuck reports whether the last pong written has not left yet while
+// more than pongBacklog bytes wait in the transport. wmu is held.
+func (c *Conn) pongStuck() bool {
+	if c.pongEnd == 0 {
+		return false
+	}
+	u, ok := c.t.(interface{ Unsent() int })
+	if !ok {
+		return false
+	}
+	n := u.Unsent()
+	if n <= pongBacklog {
+		return false
+	}
+	// The stream has sent out-n bytes; the pong ends at pongEnd, past
+	// out while it is still in the write buffer.
+	out := c.stats.bytesOut.Load()
+	return c.pongEnd > out || uint64(n) > out-c.pongEnd
+}
+
 // errControlFrame refuses a control frame that RFC 6455 §5.5 forbids: a
 // payload over 125 bytes, or fragmented. Each call gives a value of the
 // caller's own (a ProtocolError's fields are exported).

@@ -56,10 +56,17 @@
 //     ServeReady is the same for an event loop.
 //
 // Control frames are handled while reading: a ping is answered with a pong
-// carrying the same payload, a pong feeds the heartbeat, and a close frame
-// runs the close handshake. So a session whose application never reads
-// answers pings only while the heartbeat reads for it (Options.PingInterval,
-// goroutine mode); otherwise keep a reader running (Serve does).
+// carrying the same payload (unless the peer is not reading the pongs
+// already sent: see conn.Conn.AnswerPing), a pong feeds the heartbeat, and
+// a close frame runs the close handshake. So a session whose application
+// never reads answers pings only while the heartbeat reads for it
+// (Options.PingInterval, goroutine mode); otherwise keep a reader running
+// (Serve does).
+//
+// A connection that drops without a close frame ends with a 1006
+// CloseError. If the peer ended its stream (io.EOF: FIN, perhaps only a
+// half-close), the socket is closed after what was written, with FIN;
+// after any other error it is aborted (a reset).
 //
 // Text is validated as it arrives, across frame and read boundaries; the
 // session fails with 1007 at the first byte that cannot be part of valid

@@ -268,8 +268,9 @@ func (s *Session) control(h frame.Header) error {
 		if f := s.opts.OnPing; f != nil {
 			f(s, p)
 		}
-		// After our close frame no pong may follow; the error is moot.
-		if err := s.c.WriteFrame(frame.OpPong, true, 0, p); err != nil && !errors.Is(err, conn.ErrCloseSent) {
+		// After our close frame no pong may follow; the error is moot. A
+		// peer that does not read its pongs gets no more (AnswerPing).
+		if err := s.c.AnswerPing(p); err != nil && !errors.Is(err, conn.ErrCloseSent) {
 			return err
 		}
 	case frame.OpPong:
@@ -331,8 +332,12 @@ func (s *Session) classifyReadError(ctx context.Context, err error) error {
 		s.readErr = s.resultOr(ce)
 		return s.readErr
 	}
-	// The connection dropped without a close handshake.
-	s.end(err, true)
+	// The connection dropped without a close handshake. A peer that
+	// ended its stream (io.EOF: it sent FIN, having half-closed or
+	// closed) may still be reading: close after what was written, with
+	// FIN, as it did. Anything else (a reset, a read error) aborts:
+	// nothing more is owed to that peer, and it may not be reading.
+	s.end(err, !errors.Is(err, io.EOF))
 	s.readErr = s.result
 	return s.readErr
 }

@@ -45,8 +45,10 @@ func (s *Session) setDriving(on bool) {
 
 // ServeReady handles everything an event loop's connection has ready
 // (conn.Conn.Evented): it reads without waiting, hands each whole message
-// to Options.OnMessage, and returns when it would have to wait. The loop
-// calls it whenever bytes arrive (or a deadline passes). It reports
+// to Options.OnMessage, and returns when it would have to wait, or when
+// the socket says it would (an event loop's socket does so once it has had
+// its share of the loop's turn, and the loop calls again for the rest).
+// The loop calls it whenever bytes arrive (or a deadline passes). It reports
 // whether the session has ended, and then what Serve would return.
 //
 // Replies written by OnMessage are held until the batch is handled, as

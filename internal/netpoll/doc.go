@@ -20,14 +20,26 @@
 // in every loop's epoll set, so the loops accept for themselves. Each turn
 // of a loop takes its queues (sockets to start, to close, listeners),
 // waits, then runs the ready sockets' handlers, the accepts left over from
-// the last turn and the due timers: those are the places a fairness
-// budget will bound.
+// the last turn and the due timers.
+//
+// # Fairness
+//
+// A socket gets a share of each turn: a few reads (readShare), after
+// which Read says "would block" and the loop goes on to the next ready
+// socket. The epoll set is level-triggered, so a socket that stopped for
+// its share, with bytes left in the kernel, is reported again by the next
+// wait: the kernel's ready list is the loop's, and no wake-up is lost.
+// (Nothing whole is left above the socket: conn reads from the socket only
+// once it has no whole frame buffered.) A socket whose replies back up
+// past the high-water mark (64 KiB) is not read at all until they drain
+// to 16 KiB, so a peer that sends without reading costs a bounded queue.
+// Accepts are bounded at 32 per listener per turn.
 //
 // # Ownership
 //
-// The loop owns its epoll set, its socket table, a socket's drained and
-// paused flags, and the reading of its sockets: only a handler it calls
-// reads. A socket's write side (what is pending, the interest set) is
+// The loop owns its epoll set, its socket table, a socket's share of the
+// turn and paused flag, and the reading of its sockets: only a handler it
+// calls reads. A socket's write side (what is pending, the interest set) is
 // shared by its writers and its loop under the socket's mutex; the loop's
 // queues and timer heap are shared under the loop's mutex. Any goroutine
 // may write to a socket, set its deadlines, arm its timers or close it;

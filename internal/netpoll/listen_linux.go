@@ -341,7 +341,7 @@ func (r *listenReg) pause(err error) {
 // With nodelay it sets TCP_NODELAY, as the net package does for every TCP
 // connection: small writes leave at once.
 func (a *acceptor) socket(l *loop, nodelay bool) *Socket {
-	s := &Socket{fd: int32(a.nfd), gen: newGen(), l: l}
+	s := &Socket{fd: int32(a.nfd), gen: newGen(), l: l, reads: readShare}
 	switch a.rsa.Addr.Family {
 	case syscall.AF_INET:
 		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(&a.rsa))

@@ -244,7 +244,7 @@ func (l *loop) run() {
 				ready = ready || paused && !s.paused
 			}
 			if ready && !s.isClosed() {
-				s.drained = false
+				s.reads = readShare
 				s.h.Ready()
 			}
 		}

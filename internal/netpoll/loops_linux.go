@@ -35,11 +35,36 @@ type Loops struct {
 // holds back writers (see WaitRoom for which), and its own loop stops
 // reading it until it is down to lowWater; past maxPending a write fails
 // the connection (a peer that reads nothing while it is sent everything).
+//
+// The loop checks the mark before each read, and a read adds at most one
+// read's replies, so a socket whose peer reads nothing holds about
+// highWater plus a read buffer's worth of replies (in a buffer that append
+// grew to about 1.25 times that): some 90 KiB at 64 KiB. 500 such peers
+// then cost the server about 45 MiB, less than the goroutine mode, where
+// the kernel's buffers hold the replies and a blocked writer's goroutine
+// its stack. Below 64 KiB the loop would pause a peer that is only a
+// round trip behind on a fast link, and flush more often for writers that
+// are not on the loop; 256 KiB, the mark before, cost 450 KiB per
+// flooding peer.
 const (
-	highWater  = 256 << 10
-	lowWater   = 64 << 10
+	highWater  = 64 << 10
+	lowWater   = 16 << 10
 	maxPending = 64 << 20
 )
+
+// readShare is how many reads a socket gets per turn of its loop: after
+// that many, Read says "would block" until the loop comes back to it, so
+// that a peer that keeps sending cannot keep its loop from the others.
+// With conn's 4 KiB read buffer, two reads are up to 8 KiB of small
+// frames (about 370 messages of 16 bytes, a tenth of a millisecond of an
+// echo's work): 250 flooding peers on one loop make a turn of about 25 ms
+// by that estimate.
+// A read into a large message's own buffer may take more bytes at once,
+// but those cost a copy, not a message's work. The loop comes back without
+// a new event: its epoll set is level-triggered, and a socket that stopped
+// for its share left the rest in the kernel (conn goes to the socket only
+// when it has no whole frame buffered), so the next wait reports it again.
+const readShare = 2
 
 // newLoops starts n event loops (runtime.GOMAXPROCS(0) if n <= 0).
 func newLoops(n int) (*Loops, error) {

@@ -42,7 +42,7 @@ func (s *Socket) PauseRead(d time.Duration) {
 func (s *Socket) resumeRead() {
 	s.held = false
 	if !s.isClosed() {
-		s.drained = false
+		s.reads = readShare
 		s.h.Ready()
 	}
 	if s.held {

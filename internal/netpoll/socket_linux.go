@@ -19,7 +19,10 @@ import (
 // A Handler receives a Socket's events, on the socket's loop.
 type Handler interface {
 	// Ready is called when bytes have arrived, the peer hung up, or the
-	// read deadline has passed: the handler reads until a read would block.
+	// read deadline has passed: the handler reads until a read would
+	// block. A read also says "would block" once the socket has had its
+	// share of the loop's turn (a few reads); the loop calls Ready again
+	// in a later turn, without a new event, for the bytes left.
 	Ready()
 	// Closed is called once, after the socket has been closed.
 	Closed()
@@ -29,12 +32,13 @@ type Handler interface {
 // and a conn.Transport (it satisfies that interface without this package
 // importing conn), with these differences from a blocking one:
 //
-//   - Read never waits: with nothing to read it returns 0, nil ("would
-//     block"), and the loop calls the handler again when there is. Only
-//     the loop's handler may read.
+//   - Read never waits: with nothing to read, or once the socket has had
+//     its share of the loop's turn, it returns 0, nil ("would block"), and
+//     the loop calls the handler again when there is more (or in its next
+//     turn). Only the loop's handler may read.
 //   - Write never waits for the peer: what the socket cannot take is kept
 //     and written by the loop when it can. Writers wait in WaitRoom
-//     (before writing) while more than 256 KiB is kept, unless the
+//     (before writing) while more than 64 KiB is kept, unless the
 //     socket's loop is running callbacks (see WaitRoom), bounded by the
 //     write deadline; past 64 MiB a write fails with ErrSlowConsumer.
 //   - Close is carried out by the loop, which closes the descriptor
@@ -65,10 +69,10 @@ type Socket struct {
 	events  uint32        // the epoll interest set
 	st      atomic.Uint32 // stClosed, stLinger, stReset
 	rport   uint16
-	paused  bool // reading stopped until pending drains; loop only
-	drained bool // the last read found the socket empty; loop only
-	held    bool // reading stopped by PauseRead; loop only
-	unwatch bool // out of the epoll set during a PauseRead; guarded by mu
+	paused  bool  // reading stopped until pending drains; loop only
+	reads   uint8 // reads left in this turn (readShare); 0 too once one found the socket empty; loop only
+	held    bool  // reading stopped by PauseRead; loop only
+	unwatch bool  // out of the epoll set during a PauseRead; guarded by mu
 }
 
 // Start hands the socket to its loop, which calls h from now on.
@@ -136,9 +140,10 @@ func (s *Socket) Read(p []byte) (int, error) {
 }
 
 // ReadLazy is Read into the buffer of b, which it borrows only once the
-// socket may have bytes: a socket its loop has found empty, or whose
-// reading is paused, asks for no buffer. The caller gives the buffer back
-// when nothing was read (conn.Transport's contract).
+// socket may have bytes: a socket its loop has found empty, whose share of
+// the turn is spent, or whose reading is paused, asks for no buffer. The
+// caller gives the buffer back when nothing was read (conn.Transport's
+// contract).
 func (s *Socket) ReadLazy(b bufferLender) (int, error) {
 	if ok, err := s.readable(); !ok {
 		return 0, err
@@ -155,7 +160,7 @@ func (s *Socket) readable() (bool, error) {
 	if s.isClosed() {
 		return false, net.ErrClosed
 	}
-	if s.drained || s.held || s.backlogged() {
+	if s.reads == 0 || s.held || s.backlogged() {
 		return false, nil
 	}
 	return true, nil
@@ -169,7 +174,7 @@ func (s *Socket) read(p []byte) (int, error) {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			s.drained = true
+			s.reads = 0
 			return 0, nil
 		case err != 0:
 			return 0, os.NewSyscallError("read", err)
@@ -178,7 +183,9 @@ func (s *Socket) read(p []byte) (int, error) {
 		}
 		if n < len(p) {
 			// Level-triggered: if more arrives, the loop says so.
-			s.drained = true
+			s.reads = 0
+		} else {
+			s.reads--
 		}
 		return n, nil
 	}

@@ -29,6 +29,18 @@ func (s *Socket) backlogged() bool {
 	return true
 }
 
+// Unsent returns how many written bytes the socket keeps because the peer
+// has not taken them yet (beyond what the kernel holds). conn asks before
+// it answers a ping: a peer that does not read gets no more pongs.
+func (s *Socket) Unsent() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		return 0
+	}
+	return len(s.pending.B) - int(s.poff)
+}
+
 // Write writes p, keeping what the socket cannot take for the loop.
 func (s *Socket) Write(p []byte) (int, error) {
 	n, err := s.writeBuffers([][]byte{p})

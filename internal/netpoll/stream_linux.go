@@ -19,9 +19,34 @@ type streamWriter struct {
 	werr error
 	iov  [2]syscall.Iovec // writev is of a header and a payload at most
 	one  [1][]byte        // Write's
+	qfn  func(fd uintptr) // outq bound once, for Unsent
 }
 
-func (s *Stream) bind() { s.wfn = s.writeRaw }
+func (s *Stream) bind() { s.wfn, s.qfn = s.writeRaw, s.outq }
+
+// Unsent returns how many written bytes wait in the kernel's send queue
+// (SIOCOUTQ: not yet sent, or not yet acknowledged), 0 if it cannot tell.
+// conn asks, under its write lock, before it answers a ping: a peer that
+// does not read gets no more pongs. It is a system call, made per ping,
+// not per message.
+func (s *Stream) Unsent() int {
+	s.wn = 0
+	if s.rc.Control(s.qfn) != nil {
+		return 0
+	}
+	n := int(s.wn)
+	s.wn = 0
+	return n
+}
+
+// outq is the Control callback of Unsent; it leaves the count in wn,
+// which no write is using (both run under the connection's write lock).
+func (s *Stream) outq(fd uintptr) {
+	n, errno := sys.OutQ(int(fd))
+	if errno == 0 {
+		s.wn = int64(n)
+	}
+}
 
 // Write writes p whole, waiting for room as needed.
 func (s *Stream) Write(p []byte) (int, error) {

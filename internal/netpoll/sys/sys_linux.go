@@ -47,6 +47,14 @@ func Close(fd int) syscall.Errno {
 	return e
 }
 
+// OutQ is ioctl(fd, SIOCOUTQ): the bytes in a socket's send queue that
+// the peer has not acknowledged (TCP) or not read (Unix).
+func OutQ(fd int) (int, syscall.Errno) {
+	var n int32
+	_, _, e := syscall.RawSyscall(syscall.SYS_IOCTL, uintptr(fd), syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n)))
+	return int(n), e
+}
+
 // EpollCtl is epoll_ctl(2).
 func EpollCtl(epfd, op, fd int, ev *syscall.EpollEvent) syscall.Errno {
 	_, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
