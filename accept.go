@@ -355,13 +355,13 @@ func answered(err error) *handshake.Error {
 	return nil
 }
 
-// refuse answers a request with he and closes nc; it is used before the
-// upgrade, e.g. with errTooManyConnections past the connection limit.
+// refuse answers a request with he, leaving nc for the caller to close;
+// it is used before the upgrade, e.g. with errTooManyConnections past the
+// connection limit.
 func refuse(nc net.Conn, he *handshake.Error, timeout time.Duration, maxHeader int) {
 	nc.SetDeadline(time.Now().Add(timeout))
 	p := getParser(maxHeader)
 	readHead(nc, p) // read it, so the client sees the answer rather than a reset
 	putParser(p)
 	writeRefusal(nc, he)
-	nc.Close()
 }

@@ -207,10 +207,21 @@ func (s *Server) serveConn(nc net.Conn) {
 	// it now, two frames deep, rather than in the middle of reading.
 	stack.Grow()
 	n := s.active.Add(1)
+	// A connection that ends in its handshake is counted and leaves its
+	// slot before its socket is closed: a client that has seen the
+	// answer and the close finds the server's counts and limit already
+	// past it.
+	slot := true
+	release := func() {
+		if slot {
+			slot = false
+			s.active.Add(-1)
+		}
+	}
 	detached := false
 	defer func() {
 		if !detached {
-			s.active.Add(-1)
+			release()
 			s.handlers.Done()
 		}
 	}()
@@ -219,11 +230,15 @@ func (s *Server) serveConn(nc net.Conn) {
 	if limit := s.maxConnections(); limit > 0 && n > int64(limit) {
 		refuse(nc, errTooManyConnections, timeout, maxHeader)
 		s.refused(errTooManyConnections)
+		release()
+		nc.Close()
 		return
 	}
 	if s.closed.Load() {
 		refuse(nc, errShuttingDown, timeout, maxHeader)
 		s.refused(errShuttingDown)
+		release()
+		nc.Close()
 		return
 	}
 	c, req, he, err := upgrade(s.context(), nc, opts)
@@ -233,6 +248,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		} else {
 			s.counters.failed.Add(1)
 		}
+		release()
 		nc.Close()
 		return
 	}
