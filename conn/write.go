@@ -3,6 +3,7 @@ package conn
 import (
 	"crypto/rand"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -61,6 +62,14 @@ func (c *Conn) AnswerPing(p []byte) error {
 	if c.pongStuck() {
 		c.wmu.Unlock()
 		c.stats.pingsUnanswered.Add(1)
+		if !c.nb {
+			// A blocking reader whose peer floods pings never waits:
+			// every read finds the next ping. Yield, so that a flood
+			// costs the other connections' goroutines one ping's work
+			// per turn, not a scheduler time slice (10 ms) each; an
+			// event loop bounds its sockets' share itself.
+			runtime.Gosched()
+		}
 		return nil
 	}
 	err = c.writeLocked(frame.OpPong, true, 0, p)
