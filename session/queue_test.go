@@ -2,11 +2,13 @@ package session
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -88,15 +90,37 @@ func fill(t *testing.T, s *Session, max time.Duration) (int, error) {
 			}
 			return i, err
 		}
-		for wait := 0; !stalled && len(s.q.ch) > 0; wait++ {
-			if wait == 20 {
-				stalled = true // the writer is stuck in a write
+		// A queue that has not drained for a while is no sign of a
+		// stall: on a loaded machine the writer may just not have run.
+		deadline := time.Now().Add(10 * time.Second)
+		for !stalled && len(s.q.ch) > 0 {
+			if writerBlocked() {
+				stalled = true
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the writer neither drained the queue nor blocked on the socket in 10s")
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
 	t.Fatal("the send queue never filled against a peer that does not read")
 	return 0, nil
+}
+
+// writerBlocked reports whether a session's writer goroutine is parked in
+// the poller waiting for room in its socket's send buffer: the kernel
+// would take no more, which on loopback means the peer has stopped
+// reading. (Session tests do not run in parallel, so the only writer is
+// the test's.)
+func writerBlocked() bool {
+	buf := make([]byte, 1<<20)
+	for g := range bytes.SplitSeq(buf[:runtime.Stack(buf, true)], []byte("\n\n")) {
+		if bytes.Contains(g, []byte("session.(*Session).writeLoop")) && bytes.Contains(g, []byte("waitWrite")) {
+			return true
+		}
+	}
+	return false
 }
 
 // unstall lets the raw peer read at full speed from now on.
@@ -272,7 +296,8 @@ func TestPolicyClose(t *testing.T) {
 				want = frame.StatusTryAgainLater // the default
 			}
 			s, raw := stalledPair(t, &Options{SendQueueSize: 4, SlowPolicy: PolicyClose, SlowCloseCode: code, SlowTimeout: 5 * time.Second})
-			if _, err := fill(t, s, 100*time.Millisecond); err != ErrSlowConsumer {
+			// Well under SlowTimeout: the policy does not wait for room.
+			if _, err := fill(t, s, 2*time.Second); err != ErrSlowConsumer {
 				t.Fatalf("Enqueue on a full queue = %v, want ErrSlowConsumer", err)
 			}
 			if err := s.Enqueue(frame.OpBinary, []byte("x")); err != ErrSlowConsumer {
