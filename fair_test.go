@@ -104,9 +104,8 @@ func TestLoopServerFloodFairness(t *testing.T) {
 // TestServerPingFlood: a peer that floods pings and reads none of the
 // pongs gets a bounded number of them: past a few KiB of unsent bytes the
 // server stops answering, counts the pings it left unanswered (in the
-// connection's Stats and the Server's), and goes on reading (the goroutine
-// mode's reader slowly, parking after each ping it leaves unanswered), in
-// both I/O modes. Every ping is either answered or counted, and a data message
+// connection's Stats and the Server's), and goes on reading, in both I/O
+// modes. Every ping is either answered or counted, and a data message
 // after the flood is still echoed. (Before, the pongs piled up until the
 // loop stopped reading the peer, or the goroutine mode's reader blocked
 // writing a pong, and the flood was never read to its end.)
@@ -115,15 +114,9 @@ func TestServerPingFlood(t *testing.T) {
 		srv, addr := startPushOn(t, mode, listenSmall(t), func(s *websocket.Server) { s.Loops = 1 })
 		p := dialRawSmall(t, addr)
 		c := serverConn(t, srv)
-		// 2.5 MiB of pongs, if all were answered. The goroutine mode's
-		// reader parks a moment after each ping it leaves unanswered
-		// (conn.AnswerPing), so that a flooder is read slowly: fewer.
-		pings := uint64(20000)
-		if mode == websocket.IOGoroutine {
-			pings = 600 // 76 KiB of pongs, far past the socket's buffers
-		}
+		const pings = 20000 // 2.5 MiB of pongs, if all were answered
 		ping := maskedFrame(true, 0, frame.OpPing, bytes.Repeat([]byte{'p'}, frame.MaxControlPayload))
-		flood := bytes.Repeat(ping, int(pings))
+		flood := bytes.Repeat(ping, pings)
 		wrote := make(chan error, 1)
 		go func() {
 			_, err := p.nc.Write(flood)

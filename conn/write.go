@@ -3,6 +3,7 @@ package conn
 import (
 	"crypto/rand"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -62,16 +63,12 @@ func (c *Conn) AnswerPing(p []byte) error {
 		c.wmu.Unlock()
 		c.stats.pingsUnanswered.Add(1)
 		if !c.nb {
-			// A blocking reader whose peer floods pings would never
-			// wait: every read finds the next ping, and a goroutine
-			// that stays runnable keeps the others (and the runtime's
-			// network poller, which runs when a P is idle) waiting for
-			// the scheduler's time slices. So a reader that withholds
-			// a pong parks for a moment: a peer that does not read its
-			// pongs is read at most a ping per pongWait, and a slow
-			// reader that sends one ping now and then loses nothing.
-			// An event loop bounds its sockets' share itself.
-			time.Sleep(pongWait)
+			// A blocking reader whose peer floods pings never waits:
+			// every read finds the next ping. Yield, so that a flood
+			// costs the other connections' goroutines one ping's work
+			// per turn, not a scheduler time slice (10 ms) each; an
+			// event loop bounds its sockets' share itself.
+			runtime.Gosched()
 		}
 		return nil
 	}
@@ -95,12 +92,6 @@ func (c *Conn) AnswerPing(p []byte) error {
 // buffer, so the goroutine mode's kernel queue reaches it before a pong's
 // write would block.
 const pongBacklog = 4 << 10
-
-// pongWait is how long a blocking reader parks after withholding a pong
-// (see AnswerPing): long enough that hundreds of flooding connections wake
-// their goroutines a few thousand times a second in all, short enough that
-// a peer that pings while it is slow to read does not notice.
-const pongWait = 4 * time.Millisecond
 
 // pongStuck reports whether the last pong written has not left yet while
 // more than pongBacklog bytes wait in the transport. wmu is held.
