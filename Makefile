@@ -20,20 +20,22 @@ STATICCHECK_VERSION ?= v0.8.2
 
 # Soak scenarios whose targets the library does not meet yet (issue 17),
 # as scenario/mode: make soak reports them as "NOT held (known, issue 17)"
-# without failing. The server-wide memory budget and the fair event loops
-# are being written now; drop each pair as its fix lands (the table says
-# "held (listed known ...)" when one holds).
-#   bomb/goroutine: the bombs inflate to the 32 MiB limit each, all at
-#     once: hundreds of MiB to GiB of RSS (no memory budget yet).
-#   bomb/eventloop: less, but RSS stays up long after the bombers left.
-#   pipeline/eventloop, ping/eventloop: a flood starves the loop's other
-#     connections (no per-wake-up share yet): p99 far past 50 ms.
-#   pipeline/goroutine, ping/goroutine: the same in the goroutine mode
-#     when every flooder keeps its reader busy (Go's scheduler runs each
-#     for up to 10 ms): p99 200-600 ms on 2 cores, while a client of an
-#     idle server on the same machine meanwhile (the table's control)
-#     stays under 50 ms. Issue 17 saw 4-7 ms here with a gentler flood.
-SOAK_KNOWN ?= bomb/goroutine,bomb/eventloop,pipeline/goroutine,pipeline/eventloop,ping/goroutine,ping/eventloop
+# without failing; drop each pair once it holds (the table then says
+# "held (listed known ...)").
+#   bomb/goroutine, bomb/eventloop: the short form (20 bombs) holds or
+#     misses by a few MiB; the full form's 200 bombs against echoserver, whose 32 MiB message limit
+#     (for Autobahn 9.x) lets each bomb inflate 32 MiB, grow RSS by about
+#     280 (goroutines) and 420 MiB (loops), past the 256 MiB target: the
+#     budget bounds what is held, but each bomb's outgrown buffers are
+#     garbage until the next collection. With the library's default limit
+#     (1 MiB) the growth is 72-169 MiB.
+#   ping/goroutine: 200 ping floods that read no pongs keep 200 reader
+#     goroutines runnable (the pongs are withheld, so no write blocks
+#     them; conn yields after each), and Go's scheduler polls the network
+#     only when a P is idle or every 10 ms, so the well-behaved client
+#     waits for it: full form p99 about 54 ms (target 50); short form
+#     about 13 ms.
+SOAK_KNOWN ?= bomb/goroutine,bomb/eventloop,ping/goroutine
 # Flags for the soak command (-short, -only churn,garbage, -modes ...).
 SOAK_FLAGS ?=
 
