@@ -302,6 +302,26 @@ func TestNetConnReadDeadline(t *testing.T) {
 	}
 }
 
+// timeOutMidMessage lets short read deadlines pass on nc until c has read
+// the first frame of a message, then once more in the middle of it: each
+// Read must time out, and none may lose a byte of the message.
+func timeOutMidMessage(t *testing.T, nc net.Conn, c *websocket.Conn) {
+	t.Helper()
+	buf := make([]byte, 4)
+	for i := 0; ; i++ {
+		if i == 500 {
+			t.Fatal("the first frame was not read")
+		}
+		in := c.Stats().FramesIn > 0
+		nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		_, err := nc.Read(buf)
+		checkTimeout(t, err)
+		if in {
+			return // this Read timed out in the middle of the message
+		}
+	}
+}
+
 // TestNetConnReadDeadlineMidMessage: a deadline that passes after the
 // first frame of a message has been read loses none of it.
 func TestNetConnReadDeadlineMidMessage(t *testing.T) {
@@ -325,20 +345,7 @@ func TestNetConnReadDeadlineMidMessage(t *testing.T) {
 	nc := websocket.NetConn(c, websocket.BinaryMessage)
 	defer nc.Close()
 
-	buf := make([]byte, 4)
-	for i := 0; c.Stats().FramesIn == 0; i++ {
-		if i == 500 {
-			t.Fatal("the first frame was not read")
-		}
-		nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-		_, err := nc.Read(buf)
-		checkTimeout(t, err)
-	}
-	// The first frame is in; the deadline passes again in the middle of
-	// the message, for good measure.
-	nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-	_, err = nc.Read(buf)
-	checkTimeout(t, err)
+	timeOutMidMessage(t, nc, c)
 
 	release()
 	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -366,18 +373,7 @@ func TestNetConnReadDeadlineMidCompressedMessage(t *testing.T) {
 	if _, err := w.Write(want[:32<<10]); err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 4)
-	for i := 0; client.Stats().FramesIn == 0; i++ {
-		if i == 500 {
-			t.Fatal("the first frame was not read")
-		}
-		nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-		_, err := nc.Read(buf)
-		checkTimeout(t, err)
-	}
-	nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-	_, err = nc.Read(buf)
-	checkTimeout(t, err)
+	timeOutMidMessage(t, nc, client)
 
 	if _, err := w.Write(want[32<<10:]); err != nil {
 		t.Fatal(err)

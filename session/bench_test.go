@@ -12,48 +12,26 @@ import (
 // a server session over loopback TCP, with the reader's buffer reused: the
 // steady state of an echo server's read side and a client's write side.
 func BenchmarkRoundTrip(b *testing.B) {
-	for _, size := range []int{16, 1024, 64 << 10} {
-		b.Run(fmt.Sprint(size), func(b *testing.B) {
-			client, server := pair(b, nil, nil)
-			msg := make([]byte, size)
-			buf := make([]byte, 0, size)
-			ctx := context.Background()
-			done := make(chan error, 1)
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			go func() {
-				for i := 0; i < b.N; i++ {
-					if err := client.WriteMessage(ctx, frame.OpBinary, msg); err != nil {
-						done <- err
-						return
-					}
-				}
-				done <- nil
-			}()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := server.AppendMessage(ctx, buf[:0]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-		})
-	}
+	roundTrip(context.Background(), b, 16, 1024, 64<<10)
 }
 
 // BenchmarkRoundTripContext is BenchmarkRoundTrip with a cancellable
 // context on both sides, the same for every message (a handler's
 // r.Context()): the fast path of the deadline watches.
 func BenchmarkRoundTripContext(b *testing.B) {
-	for _, size := range []int{16, 1024} {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	roundTrip(ctx, b, 16, 1024)
+}
+
+// roundTrip sends b.N messages of each size from a client session to a
+// server session reading them into one buffer, with ctx on both sides.
+func roundTrip(ctx context.Context, b *testing.B, sizes ...int) {
+	for _, size := range sizes {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
 			client, server := pair(b, nil, nil)
 			msg := make([]byte, size)
 			buf := make([]byte, 0, size)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			done := make(chan error, 1)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
