@@ -3,8 +3,6 @@ package session
 import (
 	"context"
 	"errors"
-	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,11 +57,12 @@ type Budget struct {
 	size int64
 	wait time.Duration
 
-	used    atomic.Int64
-	peak    atomic.Int64
-	waiting atomic.Int32 // goroutines in acquire
-	spiked  atomic.Bool  // used passed half the size since the last give-back
-	garbage atomic.Int64 // bytes of big buffers dropped since the last collection asked for
+	used       atomic.Int64
+	peak       atomic.Int64
+	waiting    atomic.Int32 // goroutines in acquire
+	spiked     atomic.Bool  // used passed half the size since the last give-back
+	junk       junk         // bytes of outgrown buffers not known to be collected (collect.go)
+	collecting atomic.Bool  // collectNow's collections run
 
 	mu   sync.Mutex
 	wake chan struct{} // closed when bytes come back while someone waits
@@ -84,7 +83,8 @@ func (b *Budget) Size() int64 { return b.size }
 // Wait returns how long a session waits for memory before it is closed.
 func (b *Budget) Wait() time.Duration { return b.wait }
 
-// Used returns the number of bytes held now.
+// Used returns the number of bytes held now: by sessions, and by the
+// buffers they let go of until a collection frees them.
 func (b *Budget) Used() int64 { return b.used.Load() }
 
 // Peak returns the largest number of bytes held at once so far: never
@@ -138,6 +138,7 @@ func (b *Budget) acquire(ctx context.Context, n int64, deadline time.Time) error
 		if b.tryAcquire(n) {
 			return nil
 		}
+		b.collectNow()
 		select {
 		case <-ch:
 		case <-t.C:
@@ -152,11 +153,11 @@ func (b *Budget) acquire(ctx context.Context, n int64, deadline time.Time) error
 }
 
 // release gives n bytes back and wakes the sessions waiting for them.
-// The first release that brings a budget that passed half its size back
-// under an eighth of it has the memory given back to the system (see
-// giveBack).
+// The first release that brings what sessions hold of a budget that
+// passed half its size back under an eighth of it has the memory given
+// back to the system (see giveBack).
 func (b *Budget) release(n int64) {
-	if u := b.used.Add(-n); u <= b.size/8 && b.spiked.Load() && b.spiked.CompareAndSwap(true, false) {
+	if u := b.used.Add(-n); u-b.junk.held() <= b.size/8 && b.spiked.Load() && b.spiked.CompareAndSwap(true, false) {
 		giveBack()
 	}
 	if b.waiting.Load() > 0 {
@@ -167,85 +168,6 @@ func (b *Budget) release(n int64) {
 		}
 		b.mu.Unlock()
 	}
-}
-
-// pressed reports whether more than half of b is held: then buffers
-// above bigBuffer are not pooled when they come back (see putBuffer).
-func (b *Budget) pressed() bool { return b.limited() && b.used.Load() > b.size/2 }
-
-// bigBuffer is the capacity above which a message buffer that comes back
-// while its budget is pressed goes to the garbage collector rather than
-// to the pool: after a flood of large messages, the pools would otherwise
-// keep what the flood grew (up to the budget's size) live through two
-// more collections.
-const bigBuffer = 64 << 10
-
-// putBuffer gives a message buffer back: to the pool, unless it is big
-// and the budget pressed.
-func (s *Session) putBuffer(p *bufpool.Buffer) {
-	if p != nil && cap(p.B) > bigBuffer && s.opts.Budget.pressed() {
-		s.opts.Budget.dropped(cap(p.B))
-		return
-	}
-	bufpool.Put(p)
-}
-
-// dropped counts n bytes of a big buffer left to the garbage collector (a
-// pressed budget's, or one that a message outgrew) while the budget is
-// pressed. A budget counts what sessions hold, but the heap also holds
-// what they dropped until a collection runs, and under a flood of large
-// messages that can be as much again, and twice that by the time the
-// runtime's pacing starts a cycle. Once half the budget's size has been
-// dropped, a collection is started in the background (one at a time in
-// the process): the heap holds then at most about one and a half times
-// the budget in message bytes. Large byte buffers hold no pointers, so
-// such a collection costs little beyond the live heap's pointers.
-func (b *Budget) dropped(n int) {
-	if !b.pressed() {
-		return
-	}
-	if b.garbage.Add(int64(n)) > b.size/2 {
-		b.garbage.Store(0)
-		if collecting.CompareAndSwap(false, true) {
-			go func() {
-				runtime.GC()
-				collecting.Store(false)
-			}()
-		}
-	}
-}
-
-// collecting is set while a collection that dropped started runs.
-var collecting atomic.Bool
-
-// What a spike costs after it: the heap that a flood of large messages
-// grew stays resident until a collection finds it free and the scavenger
-// returns it, which on an idle server (no allocation to start a cycle)
-// waits for the runtime's forced collection, every two minutes. giveBack
-// runs debug.FreeOSMemory (a collection, then every free page returned)
-// once the spike is over: a second after it, and at most once every ten
-// seconds in the process, whatever the number of budgets.
-var giveBackState struct {
-	mu        sync.Mutex
-	scheduled bool
-	last      time.Time
-}
-
-func giveBack() {
-	g := &giveBackState
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.scheduled {
-		return
-	}
-	g.scheduled = true
-	at := max(time.Second, time.Until(g.last.Add(10*time.Second)))
-	time.AfterFunc(at, func() {
-		debug.FreeOSMemory()
-		g.mu.Lock()
-		g.scheduled, g.last = false, time.Now()
-		g.mu.Unlock()
-	})
 }
 
 // cost is what a buffer of capacity n costs a budget.
@@ -268,10 +190,18 @@ func (s *Session) reserve(ctx context.Context, from, to int) error {
 	if s.charged+need > b.size {
 		return s.failBudget(frame.StatusMessageTooBig, "message too big for the memory budget", nil)
 	}
-	if b.tryAcquire(need) {
+	// The buffer grown from is let go of: junk until a collection
+	// (collect.go), unless that would make the message never fit.
+	var old int64
+	if from > bigBuffer && s.charged+need+cost(from) <= b.size {
+		old = cost(from)
+	}
+	if b.tryAcquire(need + old) {
 		s.charged += need
+		b.addJunk(old)
 		return nil
 	}
+	b.collectNow()
 	// The wait is bounded per message, however many growths it takes.
 	now := time.Now()
 	if s.starved == 0 {
@@ -284,9 +214,10 @@ func (s *Session) reserve(ctx context.Context, from, to int) error {
 		}
 		return errStarved
 	}
-	switch err := b.acquire(ctx, need, deadline); err {
+	switch err := b.acquire(ctx, need+old, deadline); err {
 	case nil:
 		s.charged += need
+		b.addJunk(old)
 		return nil
 	case errBudgetTimeout:
 		return s.failBudget(frame.StatusTryAgainLater, "memory budget exhausted", ErrBudget)

@@ -198,7 +198,7 @@ func (s *Session) readCompressed(ctx context.Context) error {
 			}
 			bigger := bufpool.Get(size)
 			bigger.B = append(bigger.B, b...)
-			s.putBuffer(z.zin)
+			bufpool.Put(z.zin) // its charge, if big, went to junk in reserve
 			z.zin, b = bigger, bigger.B
 		}
 		n, err := s.c.Read(b[len(b):cap(b)])
@@ -275,12 +275,14 @@ func (s *Session) inflate(ctx context.Context, dst []byte, base int) (frame.Opco
 func (s *Session) endInflate() {
 	z := s.comp
 	if z.zin != nil {
-		if c := min(cost(cap(z.zin.B)), s.charged); c > 0 {
-			s.charged -= c
-			s.opts.Budget.release(c)
+		c := min(cost(cap(z.zin.B)), s.charged)
+		if !s.toCollector(z.zin, c) {
+			bufpool.Put(z.zin)
+			if c > 0 {
+				s.charged -= c
+				s.opts.Budget.release(c)
+			}
 		}
-		z.zin.B = z.zin.B[:0]
-		s.putBuffer(z.zin)
 		z.zin = nil
 	}
 	z.inMsg = false

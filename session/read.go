@@ -202,14 +202,11 @@ func (s *Session) growth(dst []byte, base int) int {
 }
 
 // grow returns dst with room for n more bytes, its capacity exactly that
-// (a budget is charged for it), the bytes kept; the old array, if big, is
-// counted as dropped (see Budget.dropped).
+// (a budget is charged for it), the bytes kept; the old array, if big, was
+// counted as junk by reserve.
 func (s *Session) grow(dst []byte, n int) []byte {
 	b := make([]byte, len(dst), cap(dst)+n)
 	copy(b, dst)
-	if cap(dst) > bigBuffer && s.opts.Budget.limited() {
-		s.opts.Budget.dropped(cap(dst))
-	}
 	return b
 }
 

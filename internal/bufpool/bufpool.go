@@ -109,9 +109,15 @@ func Put(b *Buffer) {
 		return
 	}
 	n := cap(b.B)
-	if n < 1<<minBufferShift || n > 1<<maxBufferShift || n&(n-1) != 0 {
+	if !Keeps(n) {
 		return
 	}
 	b.B = b.B[:0]
 	bufferPools[bits.Len(uint(n))-1-minBufferShift].Put(b)
+}
+
+// Keeps reports whether [Put] keeps a buffer of capacity n for reuse
+// rather than dropping it: whether n is a class size.
+func Keeps(n int) bool {
+	return n >= 1<<minBufferShift && n <= 1<<maxBufferShift && n&(n-1) == 0
 }
