@@ -165,6 +165,7 @@ type Conn struct {
 	opened    bool // Open was called; reader
 	holds     bool // CorkUntilRead is in effect: fill releases it; reader
 	ctl       bool // a control frame's header was returned with its payload not all buffered; reader
+	flooded   bool // a ping went unanswered: the next refill pauses first (fillOnce); reader
 	corked    bool // wmu
 	held      bool // CorkUntilRead: corked until the reader waits; wmu
 	sentClose bool // wmu

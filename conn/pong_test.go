@@ -14,6 +14,7 @@ type unsentStream struct {
 	Transport
 	out    bytes.Buffer
 	unsent int
+	asked  int // Unsent calls
 }
 
 func (s *unsentStream) Write(p []byte) (int, error) { return s.out.Write(p) }
@@ -27,7 +28,7 @@ func (s *unsentStream) Writev(bufs *net.Buffers) (int64, error) {
 	return n, nil
 }
 
-func (s *unsentStream) Unsent() int { return s.unsent }
+func (s *unsentStream) Unsent() int { s.asked++; return s.unsent }
 
 // TestAnswerPing: a ping is answered unless the last pong is still among
 // more than pongBacklog unsent bytes; then it is counted instead. A pong
@@ -63,6 +64,7 @@ func TestAnswerPing(t *testing.T) {
 			}
 		}
 		st.unsent = step.unsent
+		c.flooded = false // the read that brought this ping cleared it (fillOnce)
 		before := pongs()
 		if err := c.AnswerPing([]byte("ping")); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
@@ -77,6 +79,22 @@ func TestAnswerPing(t *testing.T) {
 		if n := c.Stats().PingsUnanswered; n != withheld {
 			t.Errorf("step %d, %s: PingsUnanswered = %d, want %d", i, step.name, n, withheld)
 		}
+	}
+	// A second ping of the same read, after one was left unanswered, is
+	// counted too, without asking the transport again; the blocking
+	// reader's next refill pauses and clears the mark.
+	c.flooded = false
+	st.unsent = 64 << 10
+	if err := c.AnswerPing([]byte("ping")); err != nil || !c.flooded {
+		t.Fatalf("a ping over a stuck pong: %v, flooded %v", err, c.flooded)
+	}
+	asked, before := st.asked, pongs()
+	if err := c.AnswerPing([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if st.asked != asked || pongs() != before || c.Stats().PingsUnanswered != withheld+2 {
+		t.Errorf("the next ping of the same read: Unsent asked %d more times, %d pongs, %d unanswered; want 0, 0, %d",
+			st.asked-asked, pongs()-before, c.Stats().PingsUnanswered, withheld+2)
 	}
 	if err := c.AnswerPing(make([]byte, frame.MaxControlPayload+1)); err == nil {
 		t.Error("AnswerPing with a 126-byte payload: nil error")

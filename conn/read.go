@@ -235,6 +235,18 @@ func (c *Conn) fill() error {
 	}
 }
 
+// floodPause is how long a blocking reader waits before it reads more from
+// a peer that floods pings without reading the pongs (AnswerPing left one
+// unanswered since the last read). Such a reader never waits otherwise:
+// every read finds more pings, so its goroutine is always runnable, and
+// the runtime then looks for the other connections' ready sockets only
+// when its scheduler has nothing else to run, or every 10 ms (sysmon).
+// Pausing once per read buffer, rather than per ping, leaves the CPU to
+// the others and still reads a flooder's backlog quickly once it has
+// gone (4 KiB every 2 ms, and a pong written after its reset fails the
+// connection), so its descriptor is closed soon.
+const floodPause = 2 * time.Millisecond
+
 func (c *Conn) fillOnce() error {
 	if c.rerr != nil {
 		return c.rerr
@@ -243,6 +255,10 @@ func (c *Conn) fillOnce() error {
 		// About to wait for the socket: what was held goes out now. A
 		// write error is the writers' to report.
 		c.releaseHold()
+	}
+	if c.flooded {
+		c.flooded = false
+		time.Sleep(floodPause)
 	}
 	if c.r == c.w {
 		// Nothing partial is buffered: wait for bytes without holding a

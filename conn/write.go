@@ -3,7 +3,6 @@ package conn
 import (
 	"crypto/rand"
 	"net"
-	"runtime"
 	"sync"
 	"time"
 
@@ -55,6 +54,12 @@ func (c *Conn) AnswerPing(p []byte) error {
 	if len(p) > frame.MaxControlPayload {
 		return errControlFrame()
 	}
+	if c.flooded {
+		// Left unanswered since the last read: the next read pauses
+		// first; until then the pongs stay stuck (no need to ask).
+		c.stats.pingsUnanswered.Add(1)
+		return nil
+	}
 	last, err := c.lockWrite()
 	if err != nil {
 		return err
@@ -62,14 +67,10 @@ func (c *Conn) AnswerPing(p []byte) error {
 	if c.pongStuck() {
 		c.wmu.Unlock()
 		c.stats.pingsUnanswered.Add(1)
-		if !c.nb {
-			// A blocking reader whose peer floods pings never waits:
-			// every read finds the next ping. Yield, so that a flood
-			// costs the other connections' goroutines one ping's work
-			// per turn, not a scheduler time slice (10 ms) each; an
-			// event loop bounds its sockets' share itself.
-			runtime.Gosched()
-		}
+		// A blocking reader whose peer floods pings never waits: every
+		// read finds the next ping. Its next refill pauses (fillOnce);
+		// an event loop bounds its sockets' share itself.
+		c.flooded = !c.nb
 		return nil
 	}
 	err = c.writeLocked(frame.OpPong, true, 0, p)
