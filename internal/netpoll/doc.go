@@ -33,7 +33,11 @@
 // once it has no whole frame buffered.) A socket whose replies back up
 // past the high-water mark (64 KiB) is not read at all until they drain
 // to 16 KiB, so a peer that sends without reading costs a bounded queue.
-// Accepts are bounded at 32 per listener per turn.
+// A socket that spent its whole share last turn is heavy, and a turn
+// serves at most 16 heavy sockets (heavyQuota), each once per round of
+// turns, while it serves every other ready socket: a well-behaved peer
+// behind hundreds of floods waits for a few quotas, not for all their
+// shares (fair_linux.go). Accepts are bounded at 32 per listener per turn.
 //
 // # Ownership
 //

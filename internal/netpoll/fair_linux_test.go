@@ -117,6 +117,100 @@ func TestLoopFairShare(t *testing.T) {
 	}
 }
 
+// TestLoopHeavyQuota: with many more flooding sockets on a loop than a
+// turn serves (heavyQuota), a well-behaved socket waits for a few turns'
+// quotas of the floods, not for a round of all of them, and every flood is
+// still served.
+func TestLoopHeavyQuota(t *testing.T) {
+	ls := newTestLoops(t, 1)
+	l := listenTCP(t, false)
+	const floods = 8 * heavyQuota
+	var flooded atomic.Int64 // bytes the loop read from the floods
+	var each [floods]atomic.Int64
+	stop := make(chan struct{})
+	var writers sync.WaitGroup
+	defer writers.Wait()
+	defer close(stop)
+	for i := range floods {
+		client, s := acceptPair(t, ls, l, false)
+		sk := s
+		buf := make([]byte, testReadBuf)
+		s.Start(newTestHandler(func() {
+			for {
+				n, err := sk.Read(buf)
+				if n == 0 {
+					if err != nil {
+						sk.Close()
+					}
+					return
+				}
+				flooded.Add(int64(n))
+				each[i].Add(int64(n))
+			}
+		}))
+		writers.Go(func() {
+			chunk := fill(64<<10, 3)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				client.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				if _, err := client.Write(chunk); err != nil && !isTimeoutErr(err) {
+					return
+				}
+			}
+		})
+	}
+	client, s := acceptPair(t, ls, l, false)
+	seen := make(chan int64, 1)
+	s.Start(newTestHandler(func() {
+		var b [16]byte
+		n, err := s.Read(b[:])
+		if n > 0 {
+			seen <- flooded.Load()
+			s.Write(b[:n])
+		} else if err != nil {
+			s.Close()
+		}
+	}))
+	waitUntil(t, func() bool { return flooded.Load() > 8<<20 })
+
+	// The byte may arrive during a turn, and miss the next wait: three
+	// turns' quotas, against a round of every flood's share without them.
+	const share = readShare * testReadBuf
+	const bound = (3*heavyQuota + 1) * share
+	client.SetDeadline(time.Now().Add(20 * time.Second))
+	var worst int64
+	for i := range 50 {
+		before := flooded.Load()
+		if _, err := client.Write([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		var at int64
+		select {
+		case at = <-seen:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round trip %d: the well-behaved socket was not served", i)
+		}
+		var b [1]byte
+		if _, err := io.ReadFull(client, b[:]); err != nil || b[0] != byte(i) {
+			t.Fatalf("round trip %d: echo %v, %v", i, b, err)
+		}
+		worst = max(worst, at-before)
+	}
+	t.Logf("%d floods: %d bytes read; at most %d read while the well-behaved peer waited (a round is %d)", floods, flooded.Load(), worst, floods*share)
+	if worst > bound {
+		t.Errorf("the loop read %d bytes of the floods while the well-behaved peer waited, want at most %d (three turns' quotas)", worst, bound)
+	}
+	for i := range floods {
+		if each[i].Load() == 0 {
+			t.Errorf("flood %d was never served", i)
+		}
+	}
+}
+
 // TestSocketBacklogBound: a handler that echoes on the loop to a peer that
 // reads nothing keeps at most the high-water mark, 64 KiB, plus one read's
 // echo: the loop checks the mark before every read, and stops reading.

@@ -34,6 +34,7 @@ type loop struct {
 
 	socks  []*Socket // by descriptor; loop only
 	events [256]syscall.EpollEvent
+	turn   turnState // the heavy sockets' quota (fair_linux.go); loop only
 
 	mu       sync.Mutex // guards what follows
 	incoming []*Socket
@@ -234,20 +235,24 @@ func (l *loop) run() {
 				continue
 			}
 			ready := ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
+			resumed := false
 			if ev.Events&syscall.EPOLLOUT != 0 || s.isClosed() {
 				paused := s.paused
 				if s.flush() {
 					s.handOver()
 					continue
 				}
-				// Reading resumed: what was left unread waits for us.
-				ready = ready || paused && !s.paused
+				// Reading resumed: what was left unread waits for us, maybe
+				// in the handler's buffer rather than in the kernel, so no
+				// event would come back for it: it is served now.
+				resumed = paused && !s.paused
+				ready = ready || resumed
 			}
-			if ready && !s.isClosed() {
-				s.reads = readShare
-				s.h.Ready()
+			if ready && !s.isClosed() && (resumed || l.takeTurn(s)) {
+				l.serve(s)
 			}
 		}
+		l.endTurn()
 
 		more, l.more = l.more, more[:0]
 		for i, r := range more {

@@ -57,8 +57,9 @@ const (
 // that a peer that keeps sending cannot keep its loop from the others.
 // With conn's 4 KiB read buffer, two reads are up to 8 KiB of small
 // frames (about 370 messages of 16 bytes, a tenth of a millisecond of an
-// echo's work): 250 flooding peers on one loop make a turn of about 25 ms
-// by that estimate.
+// echo's work). 250 flooding peers on one loop would make a turn of 5 to
+// 8 ms; a turn serves at most heavyQuota of those that spent their share
+// (fair_linux.go).
 // A read into a large message's own buffer may take more bytes at once,
 // but those cost a copy, not a message's work. The loop comes back without
 // a new event: its epoll set is level-triggered, and a socket that stopped

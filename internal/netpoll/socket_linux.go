@@ -69,10 +69,13 @@ type Socket struct {
 	events  uint32        // the epoll interest set
 	st      atomic.Uint32 // stClosed, stLinger, stReset
 	rport   uint16
-	paused  bool  // reading stopped until pending drains; loop only
-	reads   uint8 // reads left in this turn (readShare); 0 too once one found the socket empty; loop only
-	held    bool  // reading stopped by PauseRead; loop only
-	unwatch bool  // out of the epoll set during a PauseRead; guarded by mu
+	paused  bool   // reading stopped until pending drains; loop only
+	reads   uint8  // reads left in this turn (readShare); 0 too once one found the socket empty; loop only
+	held    bool   // reading stopped by PauseRead; loop only
+	unwatch bool   // out of the epoll set during a PauseRead; guarded by mu
+	spent   bool   // the share ran out on full reads in this turn; loop only
+	heavy   bool   // its last turn spent its share: served within the loop's quota (serve); loop only
+	round   uint16 // the loop's round in which it was last served as heavy; loop only
 }
 
 // Start hands the socket to its loop, which calls h from now on.
@@ -186,6 +189,7 @@ func (s *Socket) read(p []byte) (int, error) {
 			s.reads = 0
 		} else {
 			s.reads--
+			s.spent = s.reads == 0
 		}
 		return n, nil
 	}
