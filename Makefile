@@ -18,24 +18,10 @@ COUNT ?= 1
 # ones. Run with `go run`, never added to go.mod.
 STATICCHECK_VERSION ?= v0.8.2
 
-# Soak scenarios whose targets the library does not meet yet (issue 17),
-# as scenario/mode: make soak reports them as "NOT held (known, issue 17)"
-# without failing; drop each pair once it holds (the table then says
-# "held (listed known ...)").
-#   bomb/goroutine, bomb/eventloop: the short form (20 bombs) holds or
-#     misses by a few MiB; the full form's 200 bombs against echoserver, whose 32 MiB message limit
-#     (for Autobahn 9.x) lets each bomb inflate 32 MiB, grow RSS by about
-#     280 (goroutines) and 420 MiB (loops), past the 256 MiB target: the
-#     budget bounds what is held, but each bomb's outgrown buffers are
-#     garbage until the next collection. With the library's default limit
-#     (1 MiB) the growth is 72-169 MiB.
-#   ping/goroutine: 200 ping floods that read no pongs keep 200 reader
-#     goroutines runnable (the pongs are withheld, so no write blocks
-#     them; conn yields after each), and Go's scheduler polls the network
-#     only when a P is idle or every 10 ms, so the well-behaved client
-#     waits for it: full form p99 about 54 ms (target 50); short form
-#     about 13 ms.
-SOAK_KNOWN ?= bomb/goroutine,bomb/eventloop,ping/goroutine
+# Soak scenarios known not to meet their targets, as scenario/mode
+# (bomb/eventloop,...): make soak reports them as "NOT held (known)"
+# without failing. None are: every scenario holds in both modes (issue 17).
+SOAK_KNOWN ?=
 # Flags for the soak command (-short, -only churn,garbage, -modes ...).
 SOAK_FLAGS ?=
 
@@ -139,8 +125,8 @@ staticcheck:
 ## both I/O modes: churn with resets at every stage, declared lengths,
 ## fragment, pipeline and ping floods, slowloris, garbage, compression
 ## bombs; measured from outside through /proc, one table of held / NOT held
-## with the figures. The full form takes about 7 minutes on 2 cores; CI
-## runs soak-short (under 3 minutes). Linux, loopback only.
+## with the figures. The full form takes about 3 minutes on 2 cores; CI
+## runs soak-short (under 2 minutes). Linux, loopback only.
 soak:
 	$(GO) run ./internal/cmd/soak -known '$(SOAK_KNOWN)' $(SOAK_FLAGS)
 

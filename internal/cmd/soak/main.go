@@ -59,7 +59,7 @@
 // and every loop an end, and -timeout bounds the whole run.
 //
 // -known lists scenario/mode pairs whose targets the library does not meet
-// yet: they are reported as "NOT held (known, issue 17)" and do not fail
+// yet: they are reported as "NOT held (known)" and do not fail
 // the run; one that holds says so, to be dropped from the list. The exit
 // status is 1 if a scenario not listed is not held, 2 if the soak itself
 // could not run.
@@ -176,7 +176,7 @@ type env struct {
 
 func main() {
 	short := flag.Bool("short", false, "the short form: fewer connections, shorter floods (CI)")
-	known := flag.String("known", "", "comma-separated scenario/mode pairs not held yet (issue 17): reported, not failed")
+	known := flag.String("known", "", "comma-separated scenario/mode pairs known not to hold: reported, not failed")
 	only := flag.String("only", "", "comma-separated scenarios to run (default all)")
 	modeList := flag.String("modes", strings.Join(modes, ","), "comma-separated I/O modes")
 	bin := flag.String("server", "", "a built echoserver (default: go build it)")

@@ -41,7 +41,7 @@ func (r *result) Verdict() string {
 	case r.Held():
 		return "held"
 	case r.Known:
-		return "NOT held (known, issue 17)"
+		return "NOT held (known)"
 	}
 	return "NOT held"
 }
