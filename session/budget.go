@@ -38,7 +38,11 @@ const budgetFree = 4 << 10
 // its decompressed output. A session asks for the bytes before a buffer
 // grows, and gives them back when the buffer goes back to its pool, so a
 // peer's message costs the budget only what has arrived of it, and a
-// compression bomb only what has been inflated of it, piece by piece.
+// compression bomb only what has been inflated of it, piece by piece. A
+// buffer above 64 KiB that a message outgrew, or that goes to the garbage
+// collector rather than to a pool, counts until a collection has freed it
+// (see collect.go): the budget bounds the heap's message bytes, garbage
+// included, and a refused session has collections run.
 //
 // A session the budget refuses stops reading its socket, so that TCP flow
 // control pushes back on its peer, and waits, for at most Wait in all per

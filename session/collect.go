@@ -28,8 +28,8 @@ import (
 // back the junk counted before it was made (batch), and a new sentinel is
 // armed for what came since (loose). Collections come by themselves as
 // the program allocates; when a session is refused memory while junk is
-// counted, one is started at once (collectNow), one at a time in the
-// process, since what it frees is what the session waits for.
+// counted, collections are run at once (collectNow), one at a time per
+// budget, since what they free is what the session waits for.
 
 // bigBuffer is the capacity above which a message buffer that a session
 // lets go of is counted as junk, and goes to the garbage collector rather
