@@ -19,7 +19,10 @@ func TestSocketPauseRead(t *testing.T) {
 	client, s := acceptPair(t, ls, listenTCP(t, false), false)
 	const pause = 100 * time.Millisecond
 	var pausedAt atomic.Int64
-	var blocked atomic.Bool
+	// pausedReads carries, for each pausing call, whether its read said
+	// would block; it is sent when the call is done with it, so the test
+	// never looks before the handler has.
+	pausedReads := make(chan bool, 2)
 	reads := make(chan string, 8)
 	var calls atomic.Int32
 	h := newTestHandler(func() {
@@ -28,7 +31,7 @@ func TestSocketPauseRead(t *testing.T) {
 			pausedAt.Store(time.Now().UnixNano())
 			s.PauseRead(pause)
 			_, err := readOrBlock(s, make([]byte, 16))
-			blocked.Store(err == errWouldBlock)
+			pausedReads <- err == errWouldBlock
 			return
 		}
 		b := make([]byte, 64)
@@ -66,10 +69,19 @@ func TestSocketPauseRead(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	waitCalls(1)
-	if !blocked.Load() {
-		t.Error("a read during the pause did not say would block")
+	waitPausedRead := func() {
+		t.Helper()
+		select {
+		case blocked := <-pausedReads:
+			if !blocked {
+				t.Error("a read during the pause did not say would block")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the pausing call did not read")
+		}
 	}
+	waitCalls(1)
+	waitPausedRead()
 	client.Write([]byte(" world")) // arrives during the pause: no call
 	time.Sleep(pause / 2)
 	if n := calls.Load(); n != 1 {
@@ -81,6 +93,7 @@ func TestSocketPauseRead(t *testing.T) {
 	// Watched again: new bytes call the handler, which pauses (call 3).
 	client.Write([]byte("x"))
 	waitCalls(3)
+	waitPausedRead()
 	// A reset during the pause wakes nothing either.
 	client.(*net.TCPConn).SetLinger(0)
 	client.Close()
