@@ -65,15 +65,27 @@ func TestServerStatsTraffic(t *testing.T) {
 				echoOnce(t, c, strings.Repeat("m", 10*j))
 			}
 		}
-		// The server's counts are the clients' mirrored.
+		// The server's counts are the clients' mirrored. A frame's bytes
+		// are counted when its write returns, which can be after the
+		// client has read them (an event loop counts when it flushes), so
+		// the counts are given until they agree, at most 5 s.
 		mirrored := func(when string) {
 			t.Helper()
 			var in, out uint64
-			for _, c := range cs {
-				in += c.Stats().BytesIn
-				out += c.Stats().BytesOut
+			var st websocket.ServerStats
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+				in, out = 0, 0
+				for _, c := range cs {
+					in += c.Stats().BytesIn
+					out += c.Stats().BytesOut
+				}
+				st = srv.Stats()
+				agree := st.MessagesIn == clients*msgs && st.MessagesOut == clients*msgs &&
+					st.BytesIn == out && st.BytesOut == in
+				if agree || time.Now().After(deadline) {
+					break
+				}
 			}
-			st := srv.Stats()
 			if st.MessagesIn != clients*msgs || st.MessagesOut != clients*msgs {
 				t.Errorf("%s: messages in %d, out %d; want %d each", when, st.MessagesIn, st.MessagesOut, clients*msgs)
 			}
