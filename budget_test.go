@@ -3,7 +3,9 @@ package websocket_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,4 +214,82 @@ func TestDefaultBudget(t *testing.T) {
 	if b := websocket.NewBudget(0, 0); b.Size() != 0 {
 		t.Errorf("NewBudget(0, 0).Size() = %d", b.Size())
 	}
+}
+
+// TestServerBudgetStalemate: connections each part way through a message
+// that hold the whole budget between them, each waiting to grow, are not
+// left to wait out the budget's Wait together: the ones that hold the
+// least are closed with 1013 (ErrMemoryBudget) at once, and the others'
+// messages come back whole; in both I/O modes (on a loop, the paused
+// sockets chosen are woken to give way).
+func TestServerBudgetStalemate(t *testing.T) {
+	forEachMode(t, func(t *testing.T, mode websocket.IOMode) {
+		const conns, first = 3, 40 << 10
+		held := int64(conns * (64<<10 - 4<<10)) // each first fragment's buffer, past its free 4 KiB
+		b := websocket.NewBudget(held+12<<10, 10*time.Second)
+		var budgetCloses atomic.Int32
+		_, addr := startPush(t, mode, func(s *websocket.Server) {
+			s.Options.Budget = b
+			s.Options.OnClose = func(_ *websocket.Conn, err error) {
+				if errors.Is(err, websocket.ErrMemoryBudget) {
+					budgetCloses.Add(1)
+				}
+			}
+		})
+		ctx := testCtx(t)
+		msg := seqPayload(100<<10, 3)
+		var writers []io.WriteCloser
+		var clients []*websocket.Conn
+		for range conns {
+			c, err := websocket.Dial(ctx, "ws://"+addr, &websocket.DialOptions{Options: websocket.Options{FragmentSize: first}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			w, err := c.NextWriter(ctx, websocket.BinaryMessage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(msg[:first+1]); err != nil { // the first fragment goes out
+				t.Fatal(err)
+			}
+			clients, writers = append(clients, c), append(writers, w)
+		}
+		waitFor(t, func() bool { return b.Used() == held })
+		start := time.Now()
+		type result struct {
+			data []byte
+			err  error
+		}
+		results := make(chan result, conns)
+		for i, c := range clients {
+			go func() {
+				writers[i].Write(msg[first+1:])
+				writers[i].Close()
+				_, data, err := c.ReadMessage(ctx)
+				results <- result{data, err}
+			}()
+		}
+		var whole int
+		for range conns {
+			select {
+			case r := <-results:
+				if r.err == nil && !bytes.Equal(r.data, msg) {
+					t.Errorf("echo of %d bytes, not the message", len(r.data))
+				}
+				if r.err == nil {
+					whole++
+				}
+			case <-time.After(b.Wait() / 2):
+				t.Fatalf("connections still waiting after %v: a stalemate until the budget's Wait", time.Since(start))
+			}
+		}
+		waitFor(t, func() bool { return int(budgetCloses.Load()) == conns-whole })
+		if whole == 0 || whole == conns {
+			t.Errorf("%d of %d messages echoed, want some, and the others closed for the budget", whole, conns)
+		}
+		if p := b.Peak(); p > b.Size() {
+			t.Errorf("peak %d past the budget's %d bytes", p, b.Size())
+		}
+	})
 }

@@ -223,6 +223,15 @@ func (c *Conn) PauseReading(d time.Duration) bool {
 	return ok
 }
 
+// ResumeReading ends a PauseReading early (the Transport's EndPause), and
+// may be called from any goroutine; it does nothing on a Transport that
+// cannot pause, or when no pause is under way.
+func (c *Conn) ResumeReading() {
+	if p, ok := c.t.(interface{ EndPause() }); ok {
+		p.EndPause()
+	}
+}
+
 // fill reads more bytes into the read buffer. It is called only when every
 // buffered byte has been consumed by the decoder or handed out, or when a
 // partial frame sits at the end of the buffer. An Interrupt meant for

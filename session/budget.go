@@ -25,6 +25,10 @@ var errStarved = errors.New("websocket: waiting for the memory budget")
 // errBudgetTimeout is Budget.acquire's: the wait ran out.
 var errBudgetTimeout = errors.New("websocket: memory budget wait timed out")
 
+// errBudgetEvicted is Budget.acquire's: the session gives way to others
+// that are further along (see stall.go).
+var errBudgetEvicted = errors.New("websocket: memory budget stalemate")
+
 // budgetFree is what a buffer may hold without counting against a
 // Budget: a small message (a page of it) that fits a buffer the session
 // already has costs no atomic operation. What every connection holds this
@@ -51,7 +55,10 @@ const budgetFree = 4 << 10
 // reading is paused and the read is tried again on the loop's timers
 // (after 1 ms, backing off to 32 ms). A session still refused then is
 // closed with 1013 (try again later, ErrBudget), and one whose message
-// could never fit (a growth past Size) with 1009 at once.
+// could never fit (a growth past Size) with 1009 at once. When every byte
+// held is held by sessions that wait and none of their growths fits, the
+// one that holds the least gives way at once with 1013, and its bytes go
+// to the others (see stall.go), rather than all waiting out Wait.
 //
 // The first 4 KiB of each buffer are free: small messages cost no atomic
 // operation. NextReader streams read into the caller's memory and are not
@@ -68,8 +75,14 @@ type Budget struct {
 	junk       junk         // bytes of outgrown buffers not known to be collected (collect.go)
 	collecting atomic.Bool  // collectNow's collections run
 
-	mu   sync.Mutex
-	wake chan struct{} // closed when bytes come back while someone waits
+	// A stalemate's favoured session, and the bytes set aside for it
+	// (stall.go): others leave them free.
+	favoured atomic.Pointer[Session]
+	aside    atomic.Int64
+
+	mu     sync.Mutex
+	wake   chan struct{} // closed when bytes come back while someone waits
+	stalls stalls        // the sessions refused now (stall.go), guarded by mu
 }
 
 // NewBudget returns a Budget of size bytes, whose sessions wait at most
@@ -99,10 +112,23 @@ func (b *Budget) Peak() int64 { return b.peak.Load() }
 func (b *Budget) limited() bool { return b != nil && b.size > 0 }
 
 // tryAcquire takes n bytes if they fit.
-func (b *Budget) tryAcquire(n int64) bool {
+func (b *Budget) tryAcquire(n int64) bool { return b.tryAcquireLeaving(n, 0) }
+
+// take takes n bytes for s if they fit beside what is set aside for
+// another session (stall.go).
+func (b *Budget) take(s *Session, n int64) bool {
+	var keep int64
+	if a := b.aside.Load(); a > 0 && b.favoured.Load() != s {
+		keep = a
+	}
+	return b.tryAcquireLeaving(n, keep)
+}
+
+// tryAcquireLeaving takes n bytes if they fit and leave keep free.
+func (b *Budget) tryAcquireLeaving(n, keep int64) bool {
 	for {
 		u := b.used.Load()
-		if u+n > b.size {
+		if u+n+keep > b.size {
 			return false
 		}
 		if b.used.CompareAndSwap(u, u+n) {
@@ -119,15 +145,17 @@ func (b *Budget) tryAcquire(n int64) bool {
 	}
 }
 
-// acquire takes n bytes, waiting until deadline for them, or until ctx is
-// done (its error is returned). It returns errBudgetTimeout when the
-// deadline passes first.
-func (b *Budget) acquire(ctx context.Context, n int64, deadline time.Time) error {
-	if b.tryAcquire(n) {
+// acquire takes n bytes for s, which holds s.charged, waiting until
+// deadline for them, or until ctx is done (its error is returned). It
+// returns errBudgetTimeout when the deadline passes first, and
+// errBudgetEvicted when s is chosen to give way in a stalemate (stall.go).
+func (b *Budget) acquire(ctx context.Context, s *Session, n int64, deadline time.Time) error {
+	if b.take(s, n) {
 		return nil
 	}
 	b.waiting.Add(1)
 	defer b.waiting.Add(-1)
+	defer b.unstall(s)
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	for {
@@ -139,14 +167,17 @@ func (b *Budget) acquire(ctx context.Context, n int64, deadline time.Time) error
 		b.mu.Unlock()
 		// Tried after the channel is taken: a release between the two is
 		// seen here, one after it closes the channel.
-		if b.tryAcquire(n) {
+		if b.take(s, n) {
 			return nil
+		}
+		if b.stall(s, s.charged, n, s.starved) {
+			return errBudgetEvicted
 		}
 		b.collectNow()
 		select {
 		case <-ch:
 		case <-t.C:
-			if b.tryAcquire(n) {
+			if b.take(s, n) {
 				return nil
 			}
 			return errBudgetTimeout
@@ -163,6 +194,9 @@ func (b *Budget) acquire(ctx context.Context, n int64, deadline time.Time) error
 func (b *Budget) release(n int64) {
 	if u := b.used.Add(-n); u-b.junk.held() <= b.size/8 && b.spiked.Load() && b.spiked.CompareAndSwap(true, false) {
 		giveBack()
+	}
+	if b.stalls.n.Load() > 0 {
+		b.resumeFitting() // an event loop's refused sockets (stall.go)
 	}
 	if b.waiting.Load() > 0 {
 		b.mu.Lock()
@@ -200,7 +234,10 @@ func (s *Session) reserve(ctx context.Context, from, to int) error {
 	if from > bigBuffer && s.charged+need+cost(from) <= b.size {
 		old = cost(from)
 	}
-	if b.tryAcquire(need + old) {
+	if b.take(s, need+old) {
+		if s.starved != 0 {
+			b.unstall(s) // refused earlier in this message
+		}
 		s.charged += need
 		b.addJunk(old)
 		return nil
@@ -213,17 +250,17 @@ func (s *Session) reserve(ctx context.Context, from, to int) error {
 	}
 	deadline := time.Unix(0, s.starved).Add(b.wait)
 	if s.c.Evented() {
-		if !now.Before(deadline) {
+		if !now.Before(deadline) || b.stall(s, s.charged, need+old, s.starved) {
 			return s.failBudget(frame.StatusTryAgainLater, "memory budget exhausted", ErrBudget)
 		}
 		return errStarved
 	}
-	switch err := b.acquire(ctx, need+old, deadline); err {
+	switch err := b.acquire(ctx, s, need+old, deadline); err {
 	case nil:
 		s.charged += need
 		b.addJunk(old)
 		return nil
-	case errBudgetTimeout:
+	case errBudgetTimeout, errBudgetEvicted:
 		return s.failBudget(frame.StatusTryAgainLater, "memory budget exhausted", ErrBudget)
 	default:
 		return err // ctx's: the read may go on later
@@ -238,7 +275,7 @@ func (s *Session) reserveHint(size int) bool {
 	if need <= 0 || !b.limited() {
 		return true
 	}
-	if s.charged+need <= b.size && b.tryAcquire(need) {
+	if s.charged+need <= b.size && b.take(s, need) {
 		s.charged += need
 		return true
 	}
@@ -303,6 +340,9 @@ func (s *Session) releaseReadMemory() {
 			z.dec.End()
 		}
 		s.inflating = false
+	}
+	if s.starved != 0 {
+		s.opts.Budget.unstall(s) // before the release: see stall.go
 	}
 	if s.charged > 0 {
 		s.opts.Budget.release(s.charged)

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"errors"
+	"io"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -267,4 +268,80 @@ func TestBudgetCollectsForWaiter(t *testing.T) {
 		t.Fatalf("read %d bytes, %v; want the message, read once the junk was collected", len(data), err)
 	}
 	waitUsed(t, b, 0)
+}
+
+// TestBudgetStalemate: three sessions each half way through a message,
+// every byte of the budget held by one of them and each waiting to grow:
+// nobody would give anything back before the budget's Wait. The one that
+// holds the least gives way at once, with 1013, and the others' messages
+// arrive whole, long before the Wait runs out.
+func TestBudgetStalemate(t *testing.T) {
+	const sessions = 3
+	half := cost(64 << 10) // what each holds once its first fragment is in
+	b := NewBudget(sessions*half+12<<10, 10*time.Second)
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 100<<10/16)
+	type result struct {
+		data []byte
+		err  error
+	}
+	results := make(chan result, sessions)
+	var writers []io.WriteCloser
+	for range sessions {
+		client, server := pair(t, &Options{FragmentSize: 40 << 10}, &Options{Budget: b})
+		go func() {
+			_, data, err := server.ReadMessage(bg)
+			results <- result{data, err}
+		}()
+		w, err := client.NextWriter(bg, frame.OpBinary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(msg[:40<<10+1]); err != nil { // one fragment goes out
+			t.Fatal(err)
+		}
+		writers = append(writers, w)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for sessionsHold(b) != sessions*half {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sessions hold %d bytes of their first fragments, want %d", sessionsHold(b), sessions*half)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	for _, w := range writers {
+		go func() {
+			w.Write(msg[40<<10+1:])
+			w.Close()
+		}()
+	}
+	var whole, gaveWay int
+	for range sessions {
+		select {
+		case r := <-results:
+			var ce *CloseError
+			switch {
+			case r.err == nil && bytes.Equal(r.data, msg):
+				whole++
+			case errors.As(r.err, &ce) && ce.Code == frame.StatusTryAgainLater && errors.Is(r.err, ErrBudget):
+				gaveWay++
+			default:
+				t.Errorf("ReadMessage: %d bytes, %v; want the message or 1013", len(r.data), r.err)
+			}
+		case <-time.After(b.Wait() / 2):
+			t.Fatalf("sessions still waiting after %v: a stalemate until the budget's Wait", time.Since(start))
+		}
+	}
+	if whole == 0 || gaveWay == 0 {
+		t.Errorf("%d messages whole, %d sessions gave way; want some of each", whole, gaveWay)
+	}
+	if p := b.Peak(); p > b.Size() {
+		t.Errorf("peak %d past the budget's %d", p, b.Size())
+	}
+	b.mu.Lock()
+	left, evicting := len(b.stalls.m), b.stalls.evicting
+	b.mu.Unlock()
+	if left != 0 || evicting != 0 {
+		t.Errorf("the budget still keeps %d refused sessions (%d chosen to give way)", left, evicting)
+	}
 }

@@ -91,10 +91,9 @@ func (b *Budget) collected() {
 }
 
 // collectNow starts collections in the background when b counts junk,
-// one after another for as long as a session waits for b's memory and
-// junk is counted (an event loop's starved sessions, which do not wait,
-// call again when they retry): what a collection frees is what they wait
-// for. Large byte buffers hold no pointers, so a collection costs little
+// one after another for as long as a session waits for b's memory (or is
+// refused on an event loop) and junk is counted: what a collection frees
+// is what they wait for. Large byte buffers hold no pointers, so a collection costs little
 // beyond the live heap's pointers.
 func (b *Budget) collectNow() {
 	if b.junk.held() == 0 || !b.collecting.CompareAndSwap(false, true) {
@@ -104,7 +103,7 @@ func (b *Budget) collectNow() {
 		for {
 			runtime.GC()
 			time.Sleep(time.Millisecond) // for the freed sentinels' cleanups
-			if b.junk.held() == 0 || b.waiting.Load() == 0 {
+			if b.junk.held() == 0 || (b.waiting.Load() == 0 && b.stalls.n.Load() == 0) {
 				b.collecting.Store(false)
 				return
 			}

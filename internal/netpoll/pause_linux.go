@@ -36,6 +36,18 @@ func (s *Socket) PauseRead(d time.Duration) {
 	t.Reset(d)
 }
 
+// EndPause ends a PauseRead early: the loop calls the handler's Ready as
+// soon as it looks, as when the pause runs out. It does nothing if no
+// pause is under way. Unlike PauseRead, any goroutine may call it.
+func (s *Socket) EndPause() {
+	s.mu.Lock()
+	t := s.htimer
+	s.mu.Unlock()
+	if t != nil {
+		t.expedite()
+	}
+}
+
 // resumeRead ends a PauseRead, on the loop: the handler reads what waits,
 // and unless it paused again, the socket goes back into the epoll set
 // with the interest it has gathered meanwhile.

@@ -105,3 +105,49 @@ func TestSocketPauseRead(t *testing.T) {
 		t.Fatalf("after the second pause: %q, want the byte or the reset", got)
 	}
 }
+
+// TestSocketEndPause: EndPause, called from another goroutine, ends a
+// long pause at once (the handler is called and reads what waited), and
+// does nothing when no pause is under way.
+func TestSocketEndPause(t *testing.T) {
+	ls := newTestLoops(t, 1)
+	client, s := acceptPair(t, ls, listenTCP(t, false), false)
+	var calls atomic.Int32
+	paused := make(chan struct{}, 1)
+	reads := make(chan string, 4)
+	h := newTestHandler(func() {
+		if calls.Add(1) == 1 {
+			s.PauseRead(time.Hour)
+			paused <- struct{}{}
+			return
+		}
+		b := make([]byte, 64)
+		if n, err := readOrBlock(s, b); err == nil {
+			reads <- string(b[:n])
+		}
+	})
+	s.Start(h)
+	if _, err := client.Write([]byte("waited")); err != nil {
+		t.Fatal(err)
+	}
+	<-paused
+	start := time.Now()
+	go s.EndPause()
+	select {
+	case got := <-reads:
+		if got != "waited" {
+			t.Fatalf("read %q after EndPause, want waited", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("EndPause did not end an hour's pause")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the pause ended %v after EndPause", d)
+	}
+	n := calls.Load()
+	s.EndPause() // no pause now: no call
+	time.Sleep(50 * time.Millisecond)
+	if got := calls.Load(); got != n {
+		t.Errorf("%d handler calls after an EndPause without a pause, want %d", got, n)
+	}
+}

@@ -43,6 +43,25 @@ func (t *LoopTimer) resetAt(when int64) bool {
 	return active
 }
 
+// expedite makes an active timer fire at once, and reports whether it
+// was active; an inactive timer stays inactive. Any goroutine may call it.
+func (t *LoopTimer) expedite() bool {
+	l := t.l
+	l.mu.Lock()
+	if t.i < 0 {
+		l.mu.Unlock()
+		return false
+	}
+	t.when = time.Now().UnixNano()
+	l.timers.fix(t.i)
+	wake := l.timers[0] == t && l.waitAt != 0 && (l.waitAt < 0 || t.when < l.waitAt)
+	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
+	return true
+}
+
 // Stop stops the timer; it reports whether it was active.
 func (t *LoopTimer) Stop() bool {
 	l := t.l
