@@ -52,10 +52,15 @@ func (s *Session) serveHop(ctx context.Context, done func(error)) {
 // the wait. It reports whether to move. The message buffer goes back to
 // the pool first: an idle session holds none.
 func (s *Session) waitDetached(ctx context.Context, grown bool) (move bool) {
-	if !s.readIdle() {
+	s.lockRead()
+	idle := s.betweenMessagesLocked() && s.c.Buffered() == 0
+	if idle {
+		s.dropMessageBuffer() // under readMu: its charge is the read side's
+	}
+	s.readMu.Unlock()
+	if !idle {
 		return false
 	}
-	s.dropMessageBuffer()
 	if !grown {
 		s.waitReadable(ctx)
 		return false

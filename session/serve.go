@@ -143,8 +143,9 @@ func (s *Session) drive(ctx context.Context, mode waitMode) (driveEnd, error) {
 	}
 }
 
-// waitIdle waits, as mode says, for bytes while the reader is idle (see
-// readIdle), first giving back the message buffer, and reports whether a
+// waitIdle waits, as mode says, for bytes while the reader is idle (between
+// messages, nothing buffered: the next read would wait for the socket),
+// first giving back the message buffer, and reports whether a
 // detached driver is to move to a fresh goroutine. grown tells a detached
 // driver that its stack has grown.
 func (s *Session) waitIdle(ctx context.Context, mode waitMode, grown bool) (move bool) {
@@ -230,14 +231,6 @@ func serveResult(err error) error {
 		return nil
 	}
 	return err
-}
-
-// readIdle reports whether the reader has nothing buffered and nothing
-// half read: the next read would wait for the socket.
-func (s *Session) readIdle() bool {
-	s.lockRead()
-	defer s.readMu.Unlock()
-	return s.betweenMessagesLocked() && s.c.Buffered() == 0
 }
 
 // betweenMessagesLocked reports whether the reader is between messages,
