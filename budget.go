@@ -29,10 +29,11 @@ import (
 // which never waits, pauses the socket and asks again on its timers. A
 // connection still refused then is closed with 1013 (StatusTryAgainLater,
 // its CloseError's Err is ErrMemoryBudget), and one whose message could
-// never fit the budget with 1009 at once. When all that is held belongs to
-// connections that wait, none of which the free bytes would serve, the
-// connection that holds the least is closed with 1013 at once, so that the
-// others' messages go through. Buffers of up to 4 KiB are free:
+// never fit the budget with 1009 at once. When the connections that wait
+// hold everything and the free bytes would serve none of them, they do
+// not all wait out Wait: the one furthest along is served, and the fewest
+// of the least far along that make room for it are closed with 1013 at
+// once. Buffers of up to 4 KiB are free:
 // small messages cost the budget nothing, not even an atomic operation.
 // Streams (NextReader) read into the caller's memory and are not counted.
 type Budget = session.Budget

@@ -55,10 +55,11 @@ const budgetFree = 4 << 10
 // reading is paused and the read is tried again on the loop's timers
 // (after 1 ms, backing off to 32 ms). A session still refused then is
 // closed with 1013 (try again later, ErrBudget), and one whose message
-// could never fit (a growth past Size) with 1009 at once. When every byte
-// held is held by sessions that wait and none of their growths fits, the
-// one that holds the least gives way at once with 1013, and its bytes go
-// to the others (see stall.go), rather than all waiting out Wait.
+// could never fit (a growth past Size) with 1009 at once. When the
+// sessions that wait hold everything and none of their growths fits, they
+// do not all wait out Wait: the one furthest along is served, and the
+// fewest of the least far along that make room for it give way at once
+// with 1013 (see stall.go).
 //
 // The first 4 KiB of each buffer are free: small messages cost no atomic
 // operation. NextReader streams read into the caller's memory and are not

@@ -93,8 +93,8 @@ func (b *Budget) collected() {
 // collectNow starts collections in the background when b counts junk,
 // one after another for as long as a session waits for b's memory (or is
 // refused on an event loop) and junk is counted: what a collection frees
-// is what they wait for. Large byte buffers hold no pointers, so a collection costs little
-// beyond the live heap's pointers.
+// is what they wait for. Large byte buffers hold no pointers, so a
+// collection costs little beyond the live heap's pointers.
 func (b *Budget) collectNow() {
 	if b.junk.held() == 0 || !b.collecting.CompareAndSwap(false, true) {
 		return

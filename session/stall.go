@@ -16,7 +16,7 @@ import (
 // through. Many clients uploading large messages at once come to this,
 // when each is part way through as the budget fills (400 clients each
 // sending 1 MiB in 32 pieces, 30 ms apart, against the default 96 MiB:
-// 252 of them failed after 2 s, and the rest were held that long).
+// 301 of them failed after 2.3 s, and the rest were held that long).
 //
 // So a budget keeps the sessions it refused, with what each holds, what
 // it waits for and since when. A session refused in a stalemate has the
@@ -25,9 +25,12 @@ import (
 // and the sessions that hold the least give way, closed with 1013 at
 // once, as many as it takes for what they hold and what is free to cover
 // the favoured growth. A waiting goroutine is woken to give way; an event
-// loop's paused socket gives way when it tries again (within 32 ms).
-// Nothing more is settled until the favoured session has its bytes and
-// the chosen ones have let go.
+// loop's paused socket is woken at once (conn's ResumeReading) rather
+// than at its next retry, 1 to 32 ms later, and so is one whose growth
+// fits when bytes come back (resumeFitting, a walk over the refused
+// sessions per release while there are any). Nothing more is settled
+// until the favoured session has its bytes and the chosen ones have let
+// go.
 //
 // It is a stalemate when no waiting growth fits what is free (counting
 // the junk a collection is about to free), and the waiting sessions hold
