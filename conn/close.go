@@ -12,6 +12,32 @@ import (
 // close handshake: package session does. It is safe to call more than once
 // and from any goroutine.
 func (c *Conn) Close() error {
+	return c.closeAfterFlush(closeGraceful)
+}
+
+// CloseLingering is Close for a connection being failed while its peer may
+// still be sending (a message refused part way, a protocol error): after
+// the buffered frames (the close frame among them) it ends the write side
+// of the stream, and reads and discards what still arrives for at most
+// 1 s (defaults.CloseLinger) before it closes the stream. A socket closed
+// with unread bytes makes TCP reset the connection, and a peer reset while
+// it is still writing may never read the close frame that says why. A
+// Transport that is not a Lingerer is closed as by Close. It returns
+// without waiting for the linger; the Conn is Closed at once.
+func (c *Conn) CloseLingering() error {
+	return c.closeAfterFlush(closeLingering)
+}
+
+// How finish closes the Transport.
+type closing uint8
+
+const (
+	closeGraceful  closing = iota // Close: after what was written
+	closeLingering                // Lingerer.CloseLingering, or Close
+	closeAbort                    // Abort: at once, a reset
+)
+
+func (c *Conn) closeAfterFlush(how closing) error {
 	if c.State() == Closed {
 		return nil
 	}
@@ -22,7 +48,7 @@ func (c *Conn) Close() error {
 		c.werr = net.ErrClosed
 	}
 	c.wmu.Unlock()
-	return c.finish(nil, false)
+	return c.finish(nil, how)
 }
 
 // Abort closes the socket at once, discarding buffered frames; a TCP peer
@@ -32,18 +58,21 @@ func (c *Conn) Close() error {
 // with FIN may still read what was sent to it, and gets Close (package
 // session does so on io.EOF).
 func (c *Conn) Abort(err error) error {
-	return c.finish(err, true)
+	return c.finish(err, closeAbort)
 }
 
-func (c *Conn) finish(err error, abort bool) error {
+func (c *Conn) finish(err error, how closing) error {
 	if err != nil {
 		c.closeErr.CompareAndSwap(nil, &err)
 	}
 	var cerr error
 	if !c.finished.Swap(true) {
-		if abort {
+		switch l, ok := c.t.(Lingerer); {
+		case how == closeAbort:
 			cerr = c.t.Abort()
-		} else {
+		case how == closeLingering && ok:
+			cerr = l.CloseLingering()
+		default:
 			cerr = c.t.Close()
 		}
 		for {

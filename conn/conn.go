@@ -291,8 +291,13 @@ func (c *Conn) RemoteAddr() net.Addr { return c.t.RemoteAddr() }
 
 // SetReadDeadline sets the deadline for reads. A read that times out
 // returns an error for which os.IsTimeout holds and leaves the connection
-// usable: the next read continues where this one stopped.
+// usable: the next read continues where this one stopped. Once the
+// connection is closed it returns net.ErrClosed and leaves the stream
+// alone (a lingering close keeps its own deadline).
 func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.finished.Load() {
+		return net.ErrClosed
+	}
 	var n int64
 	if !t.IsZero() {
 		n = max(t.UnixNano(), 1)
@@ -305,6 +310,9 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // returns ErrInterrupted. A reader anywhere else does not notice: the
 // wake-up is absorbed and the read goes on. Any goroutine may call it.
 func (c *Conn) Interrupt() {
+	if c.finished.Load() {
+		return // closed: no reader to wake, and a lingering close's deadline stands
+	}
 	c.lockIRQ()
 	c.t.SetReadDeadline(aLongTimeAgo)
 	c.irq.Store(irqPending)

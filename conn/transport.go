@@ -3,6 +3,9 @@ package conn
 import (
 	"net"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/defaults"
+	"github.com/rfc6455/websocket/internal/linger"
 )
 
 // Transport is the byte stream a Conn reads frames from and writes frames
@@ -98,6 +101,18 @@ type Transport interface {
 	Nonblocking() bool
 }
 
+// A Lingerer is a Transport that can close lingering, for
+// Conn.CloseLingering: CloseLingering ends the write side of the stream
+// once what was written has gone (a TCP FIN), then reads and discards what
+// the peer still sends until it ends its side or defaults.CloseLinger
+// (1 s) passes, and then closes the stream. It returns at once; the
+// descriptor is closed later. New's transport is a Lingerer over a net.Conn
+// that has CloseWrite (TCP, Unix, TLS), and so are the root package's
+// sockets in both I/O modes.
+type Lingerer interface {
+	CloseLingering() error
+}
+
 // bufferLender and timer name, inside this package, the unnamed interface
 // types of Transport.ReadLazy and Transport.AfterFunc.
 type (
@@ -134,6 +149,8 @@ func (s *netStream) Abort() error {
 	}
 	return s.Conn.Close()
 }
+
+func (s *netStream) CloseLingering() error { return linger.Close(s.Conn, defaults.CloseLinger) }
 
 func (s *netStream) Nonblocking() bool { return false }
 

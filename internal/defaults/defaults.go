@@ -66,6 +66,17 @@ const (
 	// it), on both kinds of socket. 2 s lets a slow but live peer get the
 	// close frame; a peer that reads nothing holds the socket that long.
 	CloseFlushTimeout = 2 * time.Second
+
+	// CloseLinger bounds a lingering close: how long a server that fails
+	// a connection (a refused message, a protocol error) goes on reading
+	// and discarding what its peer still sends after the close frame and
+	// a FIN. Closing a socket with unread bytes makes TCP reset the
+	// connection, and a peer reset while it is still writing may never
+	// read the close frame that says why. 1 s covers the tail of a
+	// message in flight on a fast link, as Go's net/http waits half a
+	// second before closing after an error; a peer that goes on sending
+	// holds the socket that long, and then gets the reset.
+	CloseLinger = time.Second
 )
 
 // Session (package session).

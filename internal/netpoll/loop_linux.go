@@ -34,7 +34,8 @@ type loop struct {
 
 	socks  []*Socket // by descriptor; loop only
 	events [256]syscall.EpollEvent
-	turn   turnState // the heavy sockets' quota (fair_linux.go); loop only
+	turn   turnState  // the heavy sockets' quota (fair_linux.go); loop only
+	sink   [4096]byte // what lingering sockets' peers send, dropped; loop only
 
 	mu       sync.Mutex // guards what follows
 	incoming []*Socket
@@ -231,7 +232,11 @@ func (l *loop) run() {
 				continue
 			}
 			s := l.socks[ev.Fd]
-			if s == nil || s.gen != uint32(ev.Pad) || s.st.Load()&(stClosed|stLinger) == stClosed {
+			if s == nil || s.gen != uint32(ev.Pad) || s.retired() {
+				continue
+			}
+			if s.st.Load()&(stLinger|stDrain) == stDrain {
+				s.drain(l.sink[:])
 				continue
 			}
 			ready := ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0
@@ -239,7 +244,7 @@ func (l *loop) run() {
 			if ev.Events&syscall.EPOLLOUT != 0 || s.isClosed() {
 				paused := s.paused
 				if s.flush() {
-					s.handOver()
+					s.written()
 					continue
 				}
 				// Reading resumed: what was left unread waits for us, maybe

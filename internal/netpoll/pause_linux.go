@@ -22,7 +22,7 @@ import (
 func (s *Socket) PauseRead(d time.Duration) {
 	s.mu.Lock()
 	s.held = true
-	if !s.unwatch && s.st.Load()&(stClosed|stLinger) != stClosed {
+	if !s.unwatch && !s.retired() {
 		var e syscall.EpollEvent
 		if sys.EpollCtl(s.l.epfd, syscall.EPOLL_CTL_DEL, int(s.fd), &e) == 0 {
 			s.unwatch = true
@@ -66,7 +66,7 @@ func (s *Socket) resumeRead() {
 		return
 	}
 	s.unwatch = false
-	if s.st.Load()&(stClosed|stLinger) == stClosed {
+	if s.retired() {
 		return // the loop closes the descriptor
 	}
 	if !s.paused {

@@ -67,7 +67,7 @@ type Socket struct {
 	// The small fields together: every connection carries a Socket.
 	poff    int32         // written bytes at the start of pending
 	events  uint32        // the epoll interest set
-	st      atomic.Uint32 // stClosed, stLinger, stReset
+	st      atomic.Uint32 // stClosed, stLinger, stReset, ...
 	rport   uint16
 	paused  bool   // reading stopped until pending drains; loop only
 	reads   uint8  // reads left in this turn (readShare); 0 too once one found the socket empty; loop only
@@ -196,14 +196,27 @@ func (s *Socket) read(p []byte) (int, error) {
 }
 
 // Close closes the socket: at once for writers, on the loop for the
-// descriptor. Bytes not yet written are dropped.
-func (s *Socket) Close() error {
+// descriptor, once what was written before has gone (for at most
+// closeFlushTime).
+func (s *Socket) Close() error { return s.close(false) }
+
+// CloseLingering is Close, except that once what was written has gone the
+// socket ends its write side (a FIN), and the loop reads and discards what
+// the peer still sends until the peer ends its side or closeLinger
+// passes; only then is the descriptor closed (conn.Lingerer). A socket
+// reset (SetLinger 0) does not linger.
+func (s *Socket) CloseLingering() error { return s.close(true) }
+
+func (s *Socket) close(linger bool) error {
 	s.mu.Lock()
 	if s.st.Or(stClosed)&stClosed != 0 {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
 	s.wakeWriters()
+	if linger && s.st.Load()&stReset == 0 {
+		s.st.Or(stDrain)
+	}
 	if s.pending != nil && s.werr == nil && s.st.Load()&stReset == 0 {
 		// What was written before Close goes out first, as it would
 		// from a blocking socket: the loop closes the descriptor once
@@ -219,7 +232,7 @@ func (s *Socket) Close() error {
 	}
 	s.dropPending()
 	s.mu.Unlock()
-	s.handOver()
+	s.written()
 	return nil
 }
 
@@ -230,7 +243,14 @@ const (
 	stReset                  // SetLinger(0): Close drops what is pending
 	stRemoved                // the descriptor is closed and the handler told
 	stLingerTime             // SetLinger(n > 0): closing the descriptor may block
+	stDrain                  // CloseLingering: the peer's bytes are read and dropped until it ends
 )
+
+// retired reports whether the socket is closed with nothing left to do on
+// its loop but close the descriptor: nothing pending, no linger.
+func (s *Socket) retired() bool {
+	return s.st.Load()&(stClosed|stLinger|stDrain) == stClosed
+}
 
 // closeFlushTime bounds how long a closed socket waits for its peer to
 // take what was written before Close: the same bound as a blocking
@@ -249,17 +269,79 @@ func (s *Socket) dropPending() {
 }
 
 // lingerOver runs on the loop closeFlushTime after a Close that waited
-// for pending bytes: whatever is still pending is dropped.
+// for pending bytes: whatever is still pending is dropped. A peer that
+// took nothing in that time will not read a close frame either: the
+// socket does not linger.
 func (s *Socket) lingerOver() {
 	s.mu.Lock()
 	if s.st.Load()&stLinger == 0 {
 		s.mu.Unlock()
 		return // flushed and handed over already
 	}
-	s.st.And(^uint32(stLinger))
+	s.st.And(^uint32(stLinger | stDrain))
 	s.dropPending()
 	s.mu.Unlock()
 	s.handOver()
+}
+
+// written goes on with the close of a socket whose pending bytes have
+// gone (or been dropped): a lingering close starts draining, any other is
+// handed over to the loop.
+func (s *Socket) written() {
+	if s.st.Load()&stDrain == 0 {
+		s.handOver()
+		return
+	}
+	s.mu.Lock()
+	if s.werr != nil {
+		// The stream failed: nothing will be read from it either.
+		s.mu.Unlock()
+		s.endDrain()
+		return
+	}
+	syscall.Shutdown(int(s.fd), syscall.SHUT_WR)
+	ev := uint32(syscall.EPOLLIN | syscall.EPOLLRDHUP)
+	s.paused = false
+	if s.unwatch {
+		// Out of the epoll set for a PauseRead: back in, for reads.
+		s.unwatch = false
+		s.events = ev
+		e := syscall.EpollEvent{Events: ev, Fd: s.fd, Pad: int32(s.gen)}
+		sys.EpollCtl(s.l.epfd, syscall.EPOLL_CTL_ADD, int(s.fd), &e)
+	} else {
+		s.setEvents(ev)
+	}
+	s.mu.Unlock()
+	t := s.l.newTimer(s.endDrain)
+	t.Reset(closeLinger)
+}
+
+// closeLinger bounds a lingering close (see internal/defaults).
+const closeLinger = defaults.CloseLinger
+
+// endDrain ends a lingering close, once: the peer ended its side, the
+// stream failed, or closeLinger passed. The loop closes the descriptor.
+func (s *Socket) endDrain() {
+	if s.st.And(^uint32(stDrain))&stDrain != 0 {
+		s.handOver()
+	}
+}
+
+// drain reads and drops what a lingering socket's peer still sends, up to
+// readShare reads a turn; the peer's end, or an error, ends the linger.
+// Loop only.
+func (s *Socket) drain(sink []byte) {
+	for range readShare {
+		n, err := sys.Read(int(s.fd), sink)
+		switch {
+		case err == syscall.EAGAIN:
+			return
+		case err == syscall.EINTR:
+		case err != 0 || n == 0:
+			s.endDrain()
+			return
+		}
+	}
 }
 
 // handOver gives a closed socket to its loop, which closes the descriptor.

@@ -221,7 +221,7 @@ func (s *Socket) wakeWriters() {
 func (s *Socket) flush() (closeNow bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pending == nil || s.st.Load()&(stClosed|stLinger) == stClosed {
+	if s.pending == nil || s.retired() {
 		s.setEvents(s.events &^ syscall.EPOLLOUT)
 		return false
 	}
@@ -264,7 +264,7 @@ func (s *Socket) flush() (closeNow bool) {
 
 // setEvents changes the interest set. mu is held.
 func (s *Socket) setEvents(ev uint32) {
-	if ev == s.events || s.st.Load()&(stClosed|stLinger) == stClosed {
+	if ev == s.events || s.retired() {
 		return
 	}
 	s.events = ev

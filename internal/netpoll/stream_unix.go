@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rfc6455/websocket/internal/defaults"
+	"github.com/rfc6455/websocket/internal/linger"
 	"github.com/rfc6455/websocket/internal/netpoll/sys"
 )
 
@@ -117,6 +119,11 @@ func (s *Stream) Abort() error {
 	}
 	return s.Conn.Close()
 }
+
+// CloseLingering ends the write side and closes the socket once the peer
+// has ended its side or defaults.CloseLinger has passed, discarding what
+// arrives meanwhile (conn.Lingerer).
+func (s *Stream) CloseLingering() error { return linger.Close(s.Conn, defaults.CloseLinger) }
 
 // Nonblocking reports false: a Stream's reads wait.
 func (s *Stream) Nonblocking() bool { return false }

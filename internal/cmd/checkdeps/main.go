@@ -65,16 +65,19 @@ var rules = []rule{
 	// The byte-buffer pools: plumbing shared by conn, session, the
 	// poller and the root.
 	{"internal/bufpool", nil},
+	// A lingering close over a blocking net.Conn: shared by conn's
+	// stream and the poller's, with a pooled buffer to drain into.
+	{"internal/linger", []string{"internal/bufpool"}},
 	{"internal/affinity", nil},
 	{"internal/utf8", nil},
 	{"internal/testutil", nil},
 	// conn is the frame transport over the Transport seam: it never sees
 	// the poller that implements one of its transports.
-	{"conn", []string{"frame", "internal/bufpool", "internal/defaults", "internal/testutil"}},
+	{"conn", []string{"frame", "internal/bufpool", "internal/defaults", "internal/linger", "internal/testutil"}},
 	// The poller is a layer of its own over its raw-syscall leaf: it knows
 	// nothing of frames, connections or sessions.
 	{"internal/netpoll/sys", nil},
-	{"internal/netpoll", []string{"internal/netpoll/sys", "internal/bufpool", "internal/affinity", "internal/defaults", "internal/errs", "internal/testutil"}},
+	{"internal/netpoll", []string{"internal/netpoll/sys", "internal/bufpool", "internal/affinity", "internal/defaults", "internal/errs", "internal/linger", "internal/testutil"}},
 	{"session", []string{"conn", "frame", "internal/..."}},
 	{"", []string{"..."}}, // the root package: anything below it
 	{"autobahn/...", []string{"", "frame", "handshake", "internal/...", "autobahn/..."}},
