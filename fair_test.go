@@ -190,3 +190,40 @@ func TestServerHalfCloseFIN(t *testing.T) {
 		}
 	})
 }
+
+// TestServerFailLingers: a server that refuses a message part way (1009,
+// declared past the limit) while its peer is still sending it closes
+// lingering, in both I/O modes: the peer's writes go on succeeding (the
+// server reads and drops them), and the peer then reads the close frame
+// and the end of the stream, not a reset. (Closing with the peer's bytes
+// unread made TCP reset the connection: the peer's writes failed with
+// ECONNRESET before it could read why.)
+func TestServerFailLingers(t *testing.T) {
+	forEachMode(t, func(t *testing.T, mode websocket.IOMode) {
+		closed, onClose := closeCh()
+		_, addr := startPush(t, mode, func(s *websocket.Server) {
+			s.Options.MaxMessageSize = 64 << 10
+			s.Options.OnClose = onClose
+		})
+		p := dialRaw(t, addr)
+		const size = 16 << 20
+		h := frame.Header{Fin: true, Opcode: frame.OpBinary, Length: size, Masked: true}
+		p.write(frame.AppendHeader(nil, h))
+		// The server refuses at the header; the payload keeps coming.
+		chunk := make([]byte, 64<<10)
+		for sent := 0; sent < size; sent += len(chunk) {
+			if _, err := p.nc.Write(chunk); err != nil {
+				t.Fatalf("writing the refused message, %d bytes in: %v (want them read and dropped)", sent, err)
+			}
+		}
+		p.expectFrameClose(frame.StatusMessageTooBig)
+		if _, _, err := p.next(); err != io.EOF {
+			t.Fatalf("after the close frame: %v, want io.EOF (FIN, not a reset)", err)
+		}
+		err := recvErr(t, closed, "OnClose")
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.StatusMessageTooBig {
+			t.Errorf("the server's connection ended with %v, want a 1009 CloseError", err)
+		}
+	})
+}

@@ -293,7 +293,7 @@ func (s *Session) failBudget(code frame.StatusCode, reason string, cause error) 
 	s.sendClose(code, reason)
 	s.setResult(cerr)
 	s.readErr = cerr
-	s.finishClose()
+	s.finishCloseAs(endLinger) // the peer may be sending the refused message still
 	s.c.ReleaseReadBuffer()
 	s.releaseReadMemory()
 	return cerr

@@ -37,7 +37,7 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 	}
 	if err != nil {
 		// The connection had ended (or just failed): say how.
-		s.end(err, true)
+		s.end(err, endAbort)
 		return s.resultErr()
 	}
 	deadline := time.Now().Add(s.opts.CloseTimeout)
@@ -68,7 +68,7 @@ func (s *Session) close(code frame.StatusCode, reason string) error {
 		case <-time.After(time.Until(deadline)):
 		}
 	}
-	s.end(nil, false)
+	s.end(nil, endClose)
 	return nil
 }
 
@@ -89,7 +89,7 @@ func (s *Session) sendClose(code frame.StatusCode, reason string) (bool, error) 
 
 // CloseNow closes the connection at once, without a close handshake.
 func (s *Session) CloseNow() error {
-	s.end(net.ErrClosed, true)
+	s.end(net.ErrClosed, endAbort)
 	return nil
 }
 
@@ -111,17 +111,34 @@ func (s *Session) setResult(err error) {
 	s.closeMu.Unlock()
 }
 
-// end closes the connection, gracefully or not, records how the session
-// ended (cause is the error behind an abnormal closure), stops the
-// heartbeat and runs OnClose. Only the first call does anything.
-func (s *Session) end(cause error, abort bool) {
-	s.endFrom(cause, abort, false)
+// How end closes the connection.
+type ending uint8
+
+const (
+	endClose  ending = iota // conn.Close: after what was written, with FIN
+	endLinger               // conn.CloseLingering: FIN, then the peer's bytes are drained a while
+	endAbort                // conn.Abort: at once, a reset
+)
+
+// abortUnless is endAbort, or endClose if graceful.
+func abortUnless(graceful bool) ending {
+	if graceful {
+		return endClose
+	}
+	return endAbort
+}
+
+// end closes the connection as how says, records how the session ended
+// (cause is the error behind an abnormal closure), stops the heartbeat and
+// runs OnClose. Only the first call does anything.
+func (s *Session) end(cause error, how ending) {
+	s.endFrom(cause, how, false)
 	// Outside closeOnce: the writer goroutine may be ending the session
 	// itself, and it must not wait for its own exit.
 	s.joinWriter()
 }
 
-func (s *Session) endFrom(cause error, abort, fromTimer bool) {
+func (s *Session) endFrom(cause error, how ending, fromTimer bool) {
 	if cause != nil {
 		s.setResult(&CloseError{Code: frame.StatusAbnormalClosure, Err: cause})
 	} else {
@@ -129,9 +146,12 @@ func (s *Session) endFrom(cause error, abort, fromTimer bool) {
 	}
 	s.closeOnce.Do(func() {
 		// The socket first: that unblocks a heartbeat stuck in a write.
-		if abort {
+		switch how {
+		case endAbort:
 			s.c.Abort(cause)
-		} else {
+		case endLinger:
+			s.c.CloseLingering()
+		default:
 			s.c.Close()
 		}
 		s.stopHeartbeat()
@@ -184,7 +204,12 @@ func (s *Session) gotClose(p []byte) error {
 
 // finishClose ends the TCP connection once both close frames have passed:
 // a server closes it now, a client waits (bounded) for the server to.
-func (s *Session) finishClose() {
+func (s *Session) finishClose() { s.finishCloseAs(endClose) }
+
+// finishCloseAs is finishClose with how a server closes: endLinger when it
+// fails the connection, since the peer has not sent its close frame and
+// may still be sending.
+func (s *Session) finishCloseAs(how ending) {
 	if s.c.Role() == conn.Client {
 		s.c.SetReadDeadline(time.Now().Add(s.opts.CloseTimeout))
 		for {
@@ -192,17 +217,20 @@ func (s *Session) finishClose() {
 				break
 			}
 		}
+		how = endClose
 	}
-	s.end(nil, false)
+	s.end(nil, how)
 }
 
 // fail sends a close frame with code and closes the connection: the peer
-// broke the protocol (RFC 6455 §7.1.7).
+// broke the protocol (RFC 6455 §7.1.7). A server closes lingering (see
+// conn.Conn.CloseLingering): the peer may be in the middle of a message,
+// and a reset could keep it from reading the close frame.
 func (s *Session) fail(code frame.StatusCode, reason string) error {
 	cerr := &CloseError{Code: code, Reason: reason, Err: &frame.ProtocolError{Code: code, Reason: reason}}
 	s.sendClose(code, reason)
 	s.setResult(cerr)
-	s.finishClose()           // a client lets the server close TCP first (RFC 6455 §7.1.1)
-	s.readErr = s.resultErr() // cerr, unless the session had ended for another reason first
+	s.finishCloseAs(endLinger) // a client lets the server close TCP first (RFC 6455 §7.1.1)
+	s.readErr = s.resultErr()  // cerr, unless the session had ended for another reason first
 	return s.readErr
 }

@@ -359,7 +359,7 @@ func (s *Session) readStream(r *messageReader, p []byte) (int, error) {
 		rerr := s.readError(r.ctx, err)
 		if s.readErr == nil {
 			// A cancelled read: the inflater cannot resume mid-stream.
-			s.end(rerr, true)
+			s.end(rerr, endAbort)
 			s.readErr = s.result
 		}
 		return n, rerr

@@ -108,12 +108,12 @@ func (s *Session) heartbeat() {
 func (s *Session) beat(now time.Time) bool {
 	if at := s.closeSentAt.Load(); at != 0 {
 		if now.Sub(time.Unix(0, at)) > s.opts.CloseTimeout {
-			s.endFrom(errCloseTimeout, true, true)
+			s.endFrom(errCloseTimeout, endAbort, true)
 			return false
 		}
 	} else if sent := s.hb.pingSent.Load(); sent != 0 && now.Sub(time.Unix(0, sent)) > s.opts.PongTimeout {
 		if s.c.Stats().BytesIn == s.hb.inAtPing {
-			s.endFrom(s.pongTimeout(), true, true)
+			s.endFrom(s.pongTimeout(), endAbort, true)
 			return false
 		}
 		// Bytes came after the ping: the peer is alive, its pong perhaps
@@ -127,7 +127,7 @@ func (s *Session) beat(now time.Time) bool {
 		} else if now.Sub(time.Unix(0, s.hb.idleSince)) >= d {
 			s.setResult(&CloseError{Code: frame.StatusNormalClosure, Reason: "idle timeout", Err: ErrIdleTimeout})
 			if _, err := s.sendClose(frame.StatusNormalClosure, "idle timeout"); err != nil {
-				s.endFrom(err, true, true)
+				s.endFrom(err, endAbort, true)
 				return false
 			}
 			// The reader, if any, completes the handshake; without one,
@@ -144,7 +144,7 @@ func (s *Session) beat(now time.Time) bool {
 			s.hb.inAtPing = s.c.Stats().BytesIn
 			s.hb.pingSent.Store(stamp)
 			if err := s.c.WriteFrame(frame.OpPing, true, 0, p[:]); err != nil {
-				s.endFrom(err, true, true)
+				s.endFrom(err, endAbort, true)
 				return false
 			}
 		}

@@ -244,7 +244,7 @@ func (s *Session) writeLoop() {
 			// Best effort: the close frame gets out if the peer reads
 			// before the deadline slowClose set; it is not waited for.
 			s.sendClose(s.opts.SlowCloseCode, "slow consumer")
-			s.endFrom(nil, false, false)
+			s.endFrom(nil, endClose, false)
 			return
 		case it := <-q.ch:
 			batch := len(q.ch) // only this goroutine receives: they stay there
@@ -262,7 +262,7 @@ func (s *Session) writeLoop() {
 			}
 			if err != nil && !errors.Is(err, conn.ErrCloseSent) {
 				// After our close frame, queued messages are discarded.
-				s.endFrom(err, true, false)
+				s.endFrom(err, endAbort, false)
 				return
 			}
 		}

@@ -334,7 +334,7 @@ func (s *Session) classifyReadError(ctx context.Context, err error) error {
 	// closed) may still be reading: close after what was written, with
 	// FIN, as it did. Anything else (a reset, a read error) aborts:
 	// nothing more is owed to that peer, and it may not be reading.
-	s.end(err, !errors.Is(err, io.EOF))
+	s.end(err, abortUnless(errors.Is(err, io.EOF)))
 	s.readErr = s.result
 	return s.readErr
 }

@@ -84,7 +84,7 @@ func (s *Session) writeError(ctx context.Context, err error) error {
 		// (the peer's close frame, an idle timeout), says more.
 		return s.resultOr(err)
 	}
-	s.end(err, true) // the first end's result stands
+	s.end(err, endAbort) // the first end's result stands
 	return s.resultErr()
 }
 
