@@ -214,7 +214,8 @@ func (s *Socket) close(linger bool) error {
 		return net.ErrClosed
 	}
 	s.wakeWriters()
-	if linger && s.st.Load()&stReset == 0 {
+	linger = linger && s.st.Load()&stReset == 0
+	if linger {
 		s.st.Or(stDrain)
 	}
 	if s.pending != nil && s.werr == nil && s.st.Load()&stReset == 0 {
@@ -232,7 +233,11 @@ func (s *Socket) close(linger bool) error {
 	}
 	s.dropPending()
 	s.mu.Unlock()
-	s.written()
+	if linger {
+		s.startDrain()
+	} else {
+		s.handOver()
+	}
 	return nil
 }
 
@@ -284,15 +289,28 @@ func (s *Socket) lingerOver() {
 	s.handOver()
 }
 
-// written goes on with the close of a socket whose pending bytes have
-// gone (or been dropped): a lingering close starts draining, any other is
-// handed over to the loop.
+// written goes on, on the loop, with the close of a socket whose pending
+// bytes have gone: a lingering close starts draining, any other is handed
+// over.
 func (s *Socket) written() {
 	if s.st.Load()&stDrain == 0 {
 		s.handOver()
 		return
 	}
+	s.startDrain()
+}
+
+// startDrain starts the linger of a closed socket with nothing pending:
+// FIN, reads back in the epoll set, and the timer that bounds it. Under
+// mu, and only while stDrain is set: endDrain clears it under mu before
+// the descriptor is handed over to be closed, so that this never shuts
+// down or registers a descriptor that is gone (its number reused).
+func (s *Socket) startDrain() {
 	s.mu.Lock()
+	if s.st.Load()&stDrain == 0 {
+		s.mu.Unlock()
+		return // over already: the loop met the peer's end first
+	}
 	if s.werr != nil {
 		// The stream failed: nothing will be read from it either.
 		s.mu.Unlock()
@@ -322,7 +340,10 @@ const closeLinger = defaults.CloseLinger
 // endDrain ends a lingering close, once: the peer ended its side, the
 // stream failed, or closeLinger passed. The loop closes the descriptor.
 func (s *Socket) endDrain() {
-	if s.st.And(^uint32(stDrain))&stDrain != 0 {
+	s.mu.Lock()
+	st := s.st.And(^uint32(stDrain))
+	s.mu.Unlock()
+	if st&stDrain != 0 {
 		s.handOver()
 	}
 }
