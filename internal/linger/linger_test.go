@@ -6,25 +6,14 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/rfc6455/websocket/internal/testutil"
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
 func tcpPair(t *testing.T) (client, server *net.TCPConn) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(); s.Close() })
+	c, s := testutil.LoopbackPair(t)
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	return c.(*net.TCPConn), s.(*net.TCPConn)
 }

@@ -29,6 +29,26 @@ func lingerPeer(t *testing.T, client net.Conn, want string, n int) {
 	}
 }
 
+// closeUntilPeerEnds closes s lingering, checks the peer's side with
+// lingerPeer (want, n), ends the peer's side, and checks that this, not
+// closeLinger, ended the linger.
+func closeUntilPeerEnds(t *testing.T, client net.Conn, s *Socket, h *testHandler, want string, n int) {
+	t.Helper()
+	start := time.Now()
+	if err := s.CloseLingering(); err != nil {
+		t.Fatal(err)
+	}
+	lingerPeer(t, client, want, n)
+	if h.closedCalls.Load() != 0 {
+		t.Fatal("Closed before the peer ended its side")
+	}
+	client.Close()
+	h.waitClosed(t)
+	if d := time.Since(start); d >= closeLinger {
+		t.Errorf("Closed %v after CloseLingering: the peer's end did not end the linger", d)
+	}
+}
+
 // TestSocketCloseLingering: CloseLingering sends what was written, then
 // FIN, and reads and drops what the peer still sends; the descriptor is
 // closed (and Closed called) once the peer ends its side, or closeLinger
@@ -41,21 +61,9 @@ func TestSocketCloseLingering(t *testing.T) {
 		h := newTestHandler(nil)
 		startSynced(s, h)
 		s.Write([]byte("bye"))
-		start := time.Now()
-		if err := s.CloseLingering(); err != nil {
-			t.Fatal(err)
-		}
+		closeUntilPeerEnds(t, client, s, h, "bye", 8<<20)
 		if err := s.CloseLingering(); err != net.ErrClosed {
 			t.Errorf("second CloseLingering: %v, want net.ErrClosed", err)
-		}
-		lingerPeer(t, client, "bye", 8<<20)
-		if n := h.closedCalls.Load(); n != 0 {
-			t.Fatal("Closed before the peer ended its side")
-		}
-		client.Close()
-		h.waitClosed(t)
-		if d := time.Since(start); d >= closeLinger {
-			t.Errorf("Closed %v after CloseLingering: the peer's end did not end the linger", d)
 		}
 	})
 	t.Run("peer stays", func(t *testing.T) {
@@ -81,10 +89,7 @@ func TestSocketCloseLingering(t *testing.T) {
 		startSynced(s, h)
 		want := string(fill(2<<20, 7))
 		s.Write([]byte(want))
-		s.CloseLingering()
-		lingerPeer(t, client, want, 1<<20)
-		client.Close()
-		h.waitClosed(t)
+		closeUntilPeerEnds(t, client, s, h, want, 1<<20)
 	})
 	t.Run("paused", func(t *testing.T) {
 		// The handler pauses reading with the peer's bytes unread, as a
@@ -106,14 +111,7 @@ func TestSocketCloseLingering(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("no Ready for the peer's bytes")
 		}
-		start := time.Now()
-		s.CloseLingering()
-		lingerPeer(t, client, "", 8<<20)
-		client.Close()
-		h.waitClosed(t)
-		if d := time.Since(start); d >= closeLinger {
-			t.Errorf("Closed %v after CloseLingering: the paused socket did not drain", d)
-		}
+		closeUntilPeerEnds(t, client, s, h, "", 8<<20)
 	})
 	t.Run("reset", func(t *testing.T) {
 		client, s := acceptPair(t, ls, listenTCP(t, false), false)

@@ -65,13 +65,20 @@ func (s *Socket) resumeRead() {
 	if !s.unwatch {
 		return
 	}
-	s.unwatch = false
 	if s.retired() {
+		s.unwatch = false
 		return // the loop closes the descriptor
 	}
 	if !s.paused {
 		s.events |= syscall.EPOLLIN | syscall.EPOLLRDHUP
 	}
+	s.watchAgain()
+}
+
+// watchAgain puts a socket that PauseRead took out of the epoll set back
+// in, with the interest it has gathered meanwhile. mu is held.
+func (s *Socket) watchAgain() {
+	s.unwatch = false
 	e := syscall.EpollEvent{Events: s.events, Fd: s.fd, Pad: int32(s.gen)}
 	sys.EpollCtl(s.l.epfd, syscall.EPOLL_CTL_ADD, int(s.fd), &e)
 }

@@ -318,16 +318,10 @@ func (s *Socket) startDrain() {
 		return
 	}
 	syscall.Shutdown(int(s.fd), syscall.SHUT_WR)
-	ev := uint32(syscall.EPOLLIN | syscall.EPOLLRDHUP)
 	s.paused = false
+	s.setEvents(syscall.EPOLLIN | syscall.EPOLLRDHUP)
 	if s.unwatch {
-		// Out of the epoll set for a PauseRead: back in, for reads.
-		s.unwatch = false
-		s.events = ev
-		e := syscall.EpollEvent{Events: ev, Fd: s.fd, Pad: int32(s.gen)}
-		sys.EpollCtl(s.l.epfd, syscall.EPOLL_CTL_ADD, int(s.fd), &e)
-	} else {
-		s.setEvents(ev)
+		s.watchAgain() // out of the epoll set for a PauseRead: back in, to drain
 	}
 	s.mu.Unlock()
 	t := s.l.newTimer(s.endDrain)

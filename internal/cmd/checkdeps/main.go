@@ -67,7 +67,7 @@ var rules = []rule{
 	{"internal/bufpool", nil},
 	// A lingering close over a blocking net.Conn: shared by conn's
 	// stream and the poller's, with a pooled buffer to drain into.
-	{"internal/linger", []string{"internal/bufpool"}},
+	{"internal/linger", []string{"internal/bufpool", "internal/testutil"}},
 	{"internal/affinity", nil},
 	{"internal/utf8", nil},
 	{"internal/testutil", nil},
