@@ -12,8 +12,9 @@ import (
 )
 
 // testRunner returns a runner with shortened timing: one scripted second is
-// 250ms, enough on loopback, even under -race, to tell "failed at once" from
-// "failed later".
+// 750ms. The kill timer of a UTF-8 case then fires 375ms after the message
+// went out; at 250ms (125ms) a CI run under -race, with every package's tests
+// sharing 2 cores, once saw an echo arrive after it (case 6.6.9, FAILED).
 func testRunner(t *testing.T, patterns ...string) *Runner {
 	t.Helper()
 	cases, err := Select(Cases(), patterns, nil)
@@ -23,7 +24,7 @@ func testRunner(t *testing.T, patterns ...string) *Runner {
 	if len(cases) == 0 {
 		t.Fatalf("no cases match %v", patterns)
 	}
-	return &Runner{Cases: cases, TimeUnit: 250 * time.Millisecond, CloseTimeout: time.Second}
+	return &Runner{Cases: cases, TimeUnit: 750 * time.Millisecond, CloseTimeout: time.Second}
 }
 
 type verdict struct{ behavior, close Behavior }
