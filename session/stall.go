@@ -29,7 +29,7 @@ import (
 // loop's paused socket is woken at once (conn's ResumeReading) rather
 // than at its next retry, 1 to 32 ms later, and so is one whose growth
 // fits when bytes come back (resumeFitting, which looks only at the
-// growths that fit, smallest first). Nothing more is settled
+// growths that fit). Nothing more is settled
 // until the favoured session has its bytes and the chosen ones have let
 // go.
 //
@@ -212,8 +212,8 @@ func (b *Budget) forget(st *stall) {
 // held.
 func (b *Budget) settle() []*Session {
 	ss := &b.stalls
-	if ss.evicting > 0 || b.favoured.Load() != nil || len(ss.m) == 0 {
-		return nil // settling one already
+	if len(ss.m) == 0 || ss.evicting > 0 || b.favoured.Load() != nil {
+		return nil // none refused, or settling one already
 	}
 	used, junk := b.used.Load(), b.junk.held()
 	free := b.size - used + junk
